@@ -1,0 +1,59 @@
+# leadguard: `make run` starts the whole stack on embedded defaults,
+# `make test` runs every check. Both create what they need on first use.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+PY310 ?= $(shell command -v python3.10 2>/dev/null || echo $(HOME)/.pyenv/versions/3.10.13/bin/python)
+VENV := .venv
+RASA_VENV := .venv-rasa
+BIN := $(VENV)/bin
+export LEADGUARD_VAR_DIR ?= $(CURDIR)/var
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test setup lint typecheck security unit model rasa-env venv clean
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip==25.3
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+rasa-env: $(RASA_VENV)/.installed
+$(RASA_VENV)/.installed: bot/requirements.txt
+	$(PY310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip==25.3
+	$(RASA_VENV)/bin/pip install -q --disable-pip-version-check -r bot/requirements.txt
+	touch $@
+
+# Trains only when the bot's inputs changed (the model is cached by hash).
+model: venv rasa-env
+	$(BIN)/python bot/train_model.py
+
+setup: venv
+	@mkdir -p $(LEADGUARD_VAR_DIR)
+	@test -f $(LEADGUARD_VAR_DIR)/keyring.json || $(BIN)/leadguard keys init
+	@$(BIN)/leadguard db upgrade >/dev/null 2>&1 || $(BIN)/leadguard db upgrade
+	@$(BIN)/leadguard dev first-start
+
+run: setup model
+	$(BIN)/leadguard dev banner
+	$(BIN)/honcho --procfile Procfile start
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy leads actions nurture console
+
+security: venv
+	$(BIN)/python -m leads.security_checks
+
+unit: venv rasa-env model
+	$(BIN)/pytest -q
+
+test: lint typecheck security unit
+
+clean:
+	rm -rf $(VENV) $(RASA_VENV) bot/models

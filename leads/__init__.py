@@ -1,0 +1,1 @@
+"""leadguard's core: settings, the vault, the consent ledger and the audit chain."""

@@ -1,0 +1,30 @@
+"""Logging set-up: one line per event, no message bodies, no values."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from leads.settings import get_settings
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+# Third-party loggers that log request or message bodies at DEBUG.
+QUIET_LOGGERS = ("sqlalchemy.engine", "httpx", "httpcore", "kombu", "amqp")
+
+
+def configure_logging(level: str | None = None) -> None:
+    """Configure the root logger once for a process.
+
+    Loggers of libraries that would log payloads are held at WARNING.
+    """
+    chosen = level or get_settings().log_level
+    root = logging.getLogger()
+    if not any(getattr(h, "_leadguard", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(FORMAT))
+        handler._leadguard = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(chosen)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,89 @@
+"""The one settings object, read from ``LEADGUARD_*`` environment variables.
+
+Every process (command line, web app, action server, workers) calls
+:func:`get_settings`. A missing or malformed variable stops start-up with a
+:class:`~leads.errors.ConfigurationError` whose one-line message names it.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from leads.errors import ConfigurationError
+
+ENV_PREFIX = "LEADGUARD_"
+
+
+class Settings(BaseSettings):
+    """Validated settings; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True
+    )
+
+    environment: Literal["development", "production"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    keyring_file: Path | None = None
+    keyring: SecretStr | None = Field(
+        default=None,
+        description="The key ring as JSON, instead of a file (production).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    public_base_url: str = "http://127.0.0.1:8000"
+    console_host: str = "127.0.0.1"
+    console_port: int = Field(default=8000, ge=1, le=65535)
+    rasa_url: str = "http://127.0.0.1:5005"
+    action_server_port: int = Field(default=5055, ge=1, le=65535)
+    broker_url: str = ""
+    default_time_zone: str = "Asia/Kuala_Lumpur"
+    max_field_length: int = Field(default=500, ge=16, le=10_000)
+
+    @model_validator(mode="after")
+    def _fill_embedded_defaults(self) -> Settings:
+        var = self.var_dir.resolve()
+        defaults = {
+            "database_url": f"sqlite:///{var / 'leadguard.db'}",
+            "broker_url": f"sqla+sqlite:///{var / 'broker.db'}",
+        }
+        for name, value in defaults.items():
+            if not getattr(self, name):
+                object.__setattr__(self, name, value)
+        if self.keyring_file is None and self.keyring is None:
+            object.__setattr__(self, "keyring_file", var / "keyring.json")
+        if self.environment == "production" and self.database_url.startswith("sqlite"):
+            raise ValueError("database_url: production needs PostgreSQL, not SQLite")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings; raise one clear error naming the variable.
+
+    Raises:
+        ConfigurationError: a variable is missing or malformed.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first["loc"]
+        field = str(loc[0]) if loc else str(first["msg"]).split(":")[0]
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        name = ENV_PREFIX + field.upper()
+        raise ConfigurationError(f"{name}: {reason}") from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, loaded once."""
+    return load_settings()
