@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     console_host: str = "127.0.0.1"
     console_port: int = Field(default=8000, ge=1, le=65535)
     rasa_url: str = "http://127.0.0.1:5005"
+    rasa_webhook_path: str = "/webhooks/redacting_rest/webhook"
+    allowed_origins: str = Field(
+        default="",
+        description="Comma-separated origins of the websites embedding the widget.",
+    )
+    chat_rasa_timeout_seconds: float = Field(default=8.0, gt=0, le=60)
+    chat_max_message_chars: int = Field(default=1000, ge=16, le=10_000)
+    chat_rate_per_address: str = "60/minute"
+    chat_rate_per_session: str = "20/minute"
+    chat_greeting_payload: str = "/greet"
+    selfservice_link_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    selfservice_rate_per_address: str = "10/hour"
     action_server_port: int = Field(default=5055, ge=1, le=65535)
     broker_url: str = ""
     default_time_zone: str = "Asia/Kuala_Lumpur"
