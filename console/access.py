@@ -33,11 +33,23 @@ class AccessRule:
     ``public`` endpoints need no sign-in (the chat gateway, the visitor's
     self-service pages, unsubscribe); ``reason`` says why. Otherwise a signed-in
     user with MFA completed and one of ``roles`` is required.
+
+    ``sign_in`` marks the steps of the sign-in flow (password, MFA, setup
+    link): they need no completed sign-in, but they read the visitor's
+    session and every state change is CSRF-checked. Plain ``public`` rules
+    are cookieless by design: the application loads no session for them and
+    does not CSRF-check them (the chat gateway, one-click unsubscribe).
     """
 
     public: bool
     roles: frozenset[Role]
     reason: str = ""
+    sign_in: bool = False
+
+    @property
+    def uses_session(self) -> bool:
+        """Whether the console session is loaded and CSRF is enforced."""
+        return not self.public or self.sign_in
 
 
 def requires(*roles: Role) -> Callable[[F], F]:
@@ -57,6 +69,20 @@ def public(reason: str) -> Callable[[F], F]:
 
     def mark(endpoint: F) -> F:
         setattr(endpoint, RULE_ATTRIBUTE, AccessRule(True, frozenset(), reason))
+        return endpoint
+
+    return mark
+
+
+def sign_in_step(reason: str) -> Callable[[F], F]:
+    """Allow a step of the sign-in flow to visitors not yet signed in.
+
+    The session, if any, is loaded and state changes are CSRF-checked.
+    """
+
+    def mark(endpoint: F) -> F:
+        rule = AccessRule(True, frozenset(), reason, sign_in=True)
+        setattr(endpoint, RULE_ATTRIBUTE, rule)
         return endpoint
 
     return mark

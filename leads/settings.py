@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     broker_url: str = ""
     default_time_zone: str = "Asia/Kuala_Lumpur"
     max_field_length: int = Field(default=500, ge=16, le=10_000)
+    console_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    console_session_hours: int = Field(default=12, ge=1, le=24 * 7)
+    console_rate_limit_storage: str = "memory://"
+    console_lockout_failures: int = Field(default=10, ge=3, le=1000)
+    console_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    console_anomaly_leads_per_hour: int = Field(default=50, ge=1)
+    console_anomaly_lock: bool = False
+    console_setup_link_hours: int = Field(default=24, ge=1, le=24 * 14)
 
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:
@@ -88,9 +96,11 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = first["loc"]
-        field = str(loc[0]) if loc else str(first["msg"]).split(":")[0]
-        reason = str(first["msg"]).removeprefix("Value error, ")
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if first["loc"]:
+            field, reason = str(first["loc"][0]), message
+        else:
+            field, _, reason = message.partition(": ")
         name = ENV_PREFIX + field.upper()
         raise ConfigurationError(f"{name}: {reason}") from None
 

@@ -327,6 +327,45 @@ class Vault:
         lead.email_index = new_index
         session.flush()
 
+    def seal_for_subject(
+        self,
+        session: Session,
+        subject_id: uuid.UUID,
+        place: tuple[str, str, uuid.UUID | str],
+        plaintext: str,
+    ) -> bytes:
+        """Seal a value of another table under a subject's data key.
+
+        ``place`` is ``(table, column, row id)``; the associated data binds
+        the value to it and to the data-key version, so erasing the subject
+        (destroying the key) makes the value unreadable too.
+
+        Raises:
+            NotFoundError: the subject has no data key (unknown or erased).
+        """
+        data_key, key_version = self._data_key(session, subject_id)
+        table, column, row_id = place
+        aad = field_aad(table, column, row_id, key_version)
+        return seal(data_key, plaintext.encode("utf-8"), aad)
+
+    def open_for_subject(
+        self,
+        session: Session,
+        subject_id: uuid.UUID,
+        place: tuple[str, str, uuid.UUID | str],
+        sealed: bytes,
+    ) -> Personal[str]:
+        """Open a value sealed by :meth:`seal_for_subject` at the same place.
+
+        Raises:
+            NotFoundError: the subject has no data key (unknown or erased).
+            DecryptionError: the value was tampered with or moved.
+        """
+        data_key, key_version = self._data_key(session, subject_id)
+        table, column, row_id = place
+        aad = field_aad(table, column, row_id, key_version)
+        return Personal(open_sealed(data_key, sealed, aad).decode("utf-8"))
+
     # -- capture ----------------------------------------------------------
 
     def find_lead_id(self, session: Session, email: str) -> uuid.UUID | None:
