@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     broker_url: str = ""
     default_time_zone: str = "Asia/Kuala_Lumpur"
     max_field_length: int = Field(default=500, ge=16, le=10_000)
+    retention_unqualified_leads_days: int = Field(default=180, ge=1)
+    retention_transcripts_days: int = Field(default=90, ge=1)
+    retention_email_records_days: int = Field(default=365, ge=1)
+    retention_audit_log_days: int = Field(default=2190, ge=365)
     console_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     console_session_hours: int = Field(default=12, ge=1, le=24 * 7)
     console_rate_limit_storage: str = "memory://"

@@ -10,6 +10,7 @@ from leads.settings import get_settings
 # models-versus-migrations test see their tables.
 MODEL_MODULES = [
     "leads.models",
+    "leads.erasure_job",
     "nurture.models",
     "console.models",
 ]
