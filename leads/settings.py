@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     broker_url: str = ""
     default_time_zone: str = "Asia/Kuala_Lumpur"
     max_field_length: int = Field(default=500, ge=16, le=10_000)
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for /metrics from outside loopback.",
+    )
     retention_unqualified_leads_days: int = Field(default=180, ge=1)
     retention_transcripts_days: int = Field(default=90, ge=1)
     retention_email_records_days: int = Field(default=365, ge=1)
