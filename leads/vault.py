@@ -503,8 +503,13 @@ class Vault:
 
     # -- export and erasure ----------------------------------------------
 
-    def export_subject(self, session: Session, lead_id: uuid.UUID) -> dict[str, Any]:
+    def export_subject(
+        self, session: Session, lead_id: uuid.UUID, *, actor: str = "system"
+    ) -> dict[str, Any]:
         """Return everything the vault holds about a subject, JSON-ready.
+
+        The export is an audit event (``subject.exported``) in the caller's
+        transaction.
 
         Raises:
             NotFoundError: the lead does not exist or was erased.
@@ -513,6 +518,9 @@ class Vault:
         if lead is None:
             raise NotFoundError("no such lead")
         fields = self.read_personal(session, lead_id)
+        record_audit(
+            session, actor=actor, action="subject.exported", target_id=str(lead_id)
+        )
         return {
             "lead_id": str(lead.id),
             "fields": {k: (v.reveal() if v else None) for k, v in fields.items()},

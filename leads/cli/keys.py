@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import func, select
 
+from leads.audit import record_audit
 from leads.cli.context import open_vault
 from leads.errors import KeyringError
 from leads.keyring import add_key_version, new_keyring_document, write_keyring_file
@@ -13,7 +16,7 @@ from leads.models import SubjectKey
 from leads.settings import get_settings
 
 
-def _keyring_path():  # type: ignore[no-untyped-def]
+def _keyring_path() -> Path:
     settings = get_settings()
     if settings.keyring_file is None:
         raise KeyringError(
@@ -69,6 +72,10 @@ def rotate_command(batch_size: int) -> None:
                 break
             done += count
             progress.update(task, completed=done)
+    with vault.sessions.begin() as session:
+        record_audit(
+            session, actor="cli", action="keys.rotated", target_id=f"kek:{version}"
+        )
     click.echo(f"active key version {version}; {done} data keys re-wrapped")
 
 

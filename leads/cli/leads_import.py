@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TextIO
+
 import click
 
 from leads.cli.context import open_vault
@@ -15,7 +17,7 @@ def leads() -> None:
 
 @leads.command("import")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-def import_command(file: click.utils.LazyFile) -> None:
+def import_command(file: TextIO) -> None:
     """Import leads from a JSON lines FILE, each with consent evidence."""
     report = import_leads(open_vault(), file)
     for error in report.rejected:

@@ -7,7 +7,14 @@ from sqlalchemy import select, update
 from leads.consent import ConsentAnswer, may_use
 from leads.errors import DecryptionError, InvalidInputError, KeyringError, NotFoundError
 from leads.keyring import add_key_version, new_keyring_document, write_keyring_file
-from leads.models import Lead, LeadPersonal, OutboxEvent, Purpose, SubjectKey, Suppression
+from leads.models import (
+    Lead,
+    LeadPersonal,
+    OutboxEvent,
+    Purpose,
+    SubjectKey,
+    Suppression,
+)
 from leads.settings import Settings, load_settings
 from leads.vault import LeadInput, Vault
 
@@ -186,7 +193,7 @@ def test_rotation_under_concurrent_reads_loses_nothing(
                 try:
                     with reader.sessions() as session:
                         reader.read_personal(session, lead_id)
-                except BaseException as exc:  # noqa: BLE001 - collected for the assert
+                except BaseException as exc:
                     failures.append(exc)
 
     thread = threading.Thread(target=read_forever)
