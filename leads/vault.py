@@ -15,9 +15,9 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from leads import consent as ledger
@@ -213,40 +213,76 @@ class Vault:
             raise NotFoundError("no data key for this subject")
         return self._unwrap(key_row), key_row.key_version
 
-    def rewrap_batch(self, session: Session, batch_size: int) -> int:
+    def rewrap_batch(
+        self, session: Session, batch_size: int, after: uuid.UUID | None = None
+    ) -> tuple[int, uuid.UUID | None]:
         """Re-wrap up to ``batch_size`` data keys under the active KEK.
 
-        Each key row is updated only if it still holds what was read, so a
-        concurrent erasure or rotation is never overwritten. Readers keep
+        Keys are visited in subject order after ``after`` (keyset paging, so
+        each batch costs the same however far the rotation has come). Each
+        row is updated only if it still holds the version that was read, so
+        a concurrent erasure or rotation is never overwritten. Readers keep
         working throughout: a row is always wrapped under a version the ring
         holds.
 
         Returns:
-            How many keys were re-wrapped (0 when none is left).
+            How many keys were re-wrapped and the last subject id visited
+            (None when no key is left after ``after``).
         """
         active = self.keyring.active_version
-        rows = list(
-            session.scalars(
-                select(SubjectKey)
-                .where(SubjectKey.kek_version != active)
-                .order_by(SubjectKey.subject_id)
-                .limit(batch_size)
-            )
-        )
-        for row in rows:
-            data_key = self._unwrap(row)
-            session.execute(
-                update(SubjectKey)
-                .where(SubjectKey.subject_id == row.subject_id)
-                .where(SubjectKey.kek_version == row.kek_version)
+        query = select(SubjectKey).order_by(SubjectKey.subject_id).limit(batch_size)
+        if after is not None:
+            query = query.where(SubjectKey.subject_id > after)
+        rows = list(session.scalars(query))
+        stale = [row for row in rows if row.kek_version != active]
+        now = utcnow()
+        changes = [
+            {
+                "sid": row.subject_id,
+                "old": row.kek_version,
+                "new": active,
+                "wrapped": self._wrap(row.subject_id, self._unwrap(row), active),
+                "now": now,
+            }
+            for row in stale
+        ]
+        if changes:
+            table = cast(Table, SubjectKey.__table__)
+            statement = (
+                update(table)
+                .where(table.c.subject_id == bindparam("sid"))
+                .where(table.c.kek_version == bindparam("old"))
                 .values(
-                    kek_version=active,
-                    wrapped_key=self._wrap(row.subject_id, data_key, active),
-                    rewrapped_at=utcnow(),
+                    kek_version=bindparam("new"),
+                    wrapped_key=bindparam("wrapped"),
+                    rewrapped_at=bindparam("now"),
                 )
-                .execution_options(synchronize_session=False)
             )
-        return len(rows)
+            session.connection().execute(statement, changes)
+        session.expunge_all()
+        return len(changes), (rows[-1].subject_id if rows else None)
+
+    def rewrap_all(
+        self, batch_size: int = 1000, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Re-wrap every data key under the active KEK, batch by batch.
+
+        Each batch is its own short transaction, so the system keeps
+        serving while a rotation runs.
+
+        Returns:
+            How many keys were re-wrapped.
+        """
+        done = 0
+        after: uuid.UUID | None = None
+        while True:
+            with self.sessions.begin() as session:
+                count, after = self.rewrap_batch(session, batch_size, after)
+            done += count
+            if progress is not None:
+                progress(done)
+            if after is None:
+                return done
 
     # -- personal fields --------------------------------------------------
 

@@ -62,16 +62,11 @@ def rotate_command(batch_size: int) -> None:
         BarColumn(),
         MofNCompleteColumn(),
     )
-    done = 0
     with Progress(*columns, transient=False) as progress:
         task = progress.add_task("rewrap", total=total or 0)
-        while True:
-            with vault.sessions.begin() as session:
-                count = vault.rewrap_batch(session, batch_size)
-            if count == 0:
-                break
-            done += count
-            progress.update(task, completed=done)
+        done = vault.rewrap_all(
+            batch_size, lambda n: progress.update(task, completed=n)
+        )
     with vault.sessions.begin() as session:
         record_audit(
             session, actor="cli", action="keys.rotated", target_id=f"kek:{version}"
