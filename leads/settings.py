@@ -59,6 +59,29 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token for /metrics from outside loopback.",
     )
+    # nurture: SMTP, rate limits, retries, DKIM, scheduling (README table)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_security: Literal["starttls", "dev-sink"] = "dev-sink"
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    mail_sink_port: int = Field(default=8025, ge=1, le=65535)
+    mail_from: str = "leadguard <no-reply@leadguard.example>"
+    mail_unsubscribe_mailto: str = "unsubscribe@leadguard.example"
+    dkim_domain: str = ""
+    dkim_selector: str = ""
+    dkim_private_key_file: Path | None = None
+    nurture_rate_global: str = "50/second"
+    nurture_rate_per_domain: str = "10/second"
+    nurture_batch_size: int = Field(default=500, ge=1, le=10_000)
+    nurture_tick_seconds: float = Field(default=15.0, gt=0, le=3600)
+    nurture_max_attempts: int = Field(default=8, ge=1, le=50)
+    nurture_retry_base_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    nurture_retry_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    nurture_redispatch_seconds: float = Field(default=300.0, ge=1)
+    nurture_demo: bool = False
+    nurture_demo_day_seconds: float = Field(default=60.0, gt=0, le=86_400)
     retention_unqualified_leads_days: int = Field(default=180, ge=1)
     retention_transcripts_days: int = Field(default=90, ge=1)
     retention_email_records_days: int = Field(default=365, ge=1)
