@@ -49,3 +49,19 @@ def test_no_marker_in_a_pg_dump(pg_url: str, tmp_path: Path) -> None:
     assert b"lead_personal" in dump
     found = [m for m in markers if m.encode() in dump or m.lower().encode() in dump]
     assert found == []
+
+
+def test_key_material_never_logged(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    import json
+
+    caplog.set_level(logging.DEBUG)
+    vault = Vault.from_settings(settings)
+    _import_canaries(vault, count=3)
+    assert settings.keyring_file is not None
+    ring = json.loads(settings.keyring_file.read_text())
+    secrets_in_ring = [*ring["keks"].values(), ring["root"]]
+    assert caplog.text
+    assert [s for s in secrets_in_ring if s in caplog.text] == []
+    assert all(s not in repr(vault) for s in secrets_in_ring)
