@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
 from leads.cli.context import open_vault
-from leads.errors import NotFoundError
+from leads.erasure import erase_subject_by_email
+from leads.errors import LeadguardError, NotFoundError
+from leads.subject_access import export_subject_everywhere, render_subject_html
 
 
 @click.group()
@@ -17,26 +20,44 @@ def subject() -> None:
 
 @subject.command("export")
 @click.option("--email", required=True, help="The subject's email address.")
-def export_command(email: str) -> None:
-    """Print everything held about a subject as JSON."""
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the readable HTML page to this file.",
+)
+def export_command(email: str, html_file: Path | None) -> None:
+    """Print everything held about a subject, in every store, as JSON."""
     vault = open_vault()
-    with vault.sessions.begin() as session:
+    with vault.sessions() as session:
         lead_id = vault.find_lead_id(session, email)
-        if lead_id is None:
-            raise NotFoundError("no subject with that email address")
-        document = vault.export_subject(session, lead_id)
+    if lead_id is None:
+        raise NotFoundError("no subject with that email address")
+    document = export_subject_everywhere(vault, lead_id, actor="cli")
+    if html_file is not None:
+        html_file.write_text(render_subject_html(document), encoding="utf-8")
+        html_file.chmod(0o600)
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 @subject.command("erase")
 @click.option("--email", required=True, help="The subject's email address.")
 def erase_command(email: str) -> None:
-    """Erase a subject everywhere; keep only a suppression entry."""
+    """Erase a subject everywhere; keep only a suppression entry.
+
+    Running it again completes an erasure that was interrupted.
+    """
     vault = open_vault()
-    with vault.sessions.begin() as session:
-        lead_id = vault.find_lead_id(session, email)
-        if lead_id is None:
-            raise NotFoundError("no subject with that email address")
-        report = vault.erase_subject(session, lead_id, actor="cli")
-    removed = ", ".join(f"{k}={v}" for k, v in report.removed.items() if v)
-    click.echo(f"erased subject {report.lead_id}: {removed}")
+    outcome = erase_subject_by_email(vault, email, actor="cli", channel="cli")
+    if outcome is None:
+        raise NotFoundError("no subject with that email address")
+    removed = ", ".join(f"{k}={v}" for k, v in sorted(outcome.removed.items()) if v)
+    if outcome.already_erased:
+        click.echo(f"subject {outcome.lead_id} was already erased")
+    else:
+        click.echo(f"erased subject {outcome.lead_id}: {removed}")
+    for store, reason in outcome.unreachable.items():
+        click.echo(f"not reached: {store} ({reason})")
+    if outcome.verification is not None and not outcome.verification.clean:
+        findings = ", ".join(outcome.verification.findings)
+        raise LeadguardError(f"erasure left data behind: {findings}; run it again")
