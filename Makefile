@@ -36,6 +36,9 @@ setup: venv
 	@$(BIN)/leadguard db upgrade >/dev/null 2>&1 || $(BIN)/leadguard db upgrade
 	@$(BIN)/leadguard dev first-start
 
+# Every process of the stack records metrics into one directory (see
+# leads/metrics.py); first-start empties it.
+run: export PROMETHEUS_MULTIPROC_DIR := $(LEADGUARD_VAR_DIR)/metrics
 run: setup model
 	$(BIN)/leadguard dev banner
 	$(BIN)/honcho --procfile Procfile start

@@ -12,23 +12,43 @@ The nurture tables belong to the ``nurture`` package; when they do not exist
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    column,
+    func,
+    inspect,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
-from leads.models import Tier, utcnow
+from leads.models import Tier, UtcDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
-# nurture's schedule: one row per enrolment with the time its next step is due
-DUE_TABLE = "nurture_enrollments"
-DUE_COLUMN = "next_due_at"
-DUE_STATUS_COLUMN = "status"
-DUE_ACTIVE_STATUS = "active"
+# nurture's schedule, described here without importing the nurture package:
+# an enrollment waits with ``next_due_at`` set until the beat claims it; a
+# claimed step is a ``queued`` send row until a worker sends it.
+ENROLLMENTS = table(
+    "nurture_enrollments",
+    column("state", String()),
+    column("next_due_at", UtcDateTime()),
+)
+SENDS = table(
+    "nurture_sends",
+    column("state", String()),
+    column("due_at", UtcDateTime()),
+    column("created_at", UtcDateTime()),
+)
 
 
 class DatabaseCollector(Collector):
@@ -40,7 +60,7 @@ class DatabaseCollector(Collector):
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._has_due_table: bool | None = None
+        self._has_due_tables: bool | None = None
 
     def describe(self) -> list[GaugeMetricFamily]:
         """Describe nothing up front, so registering runs no query."""
@@ -89,52 +109,53 @@ class DatabaseCollector(Collector):
             outbox.add_metric([], int(pending))
             yield outbox
 
-            if self._due_table_exists():
+            if self._due_tables_exist():
                 yield from self._due_steps(connection)
 
-    def _due_table_exists(self) -> bool:
-        if self._has_due_table is None:
-            columns = (
-                {
-                    column["name"]
-                    for column in inspect(self._engine).get_columns(DUE_TABLE)
-                }
-                if inspect(self._engine).has_table(DUE_TABLE)
-                else set()
+    def _due_tables_exist(self) -> bool:
+        # cached once found; looked up again while missing (a later migration)
+        if not self._has_due_tables:
+            inspector = inspect(self._engine)
+            self._has_due_tables = all(
+                inspector.has_table(name) for name in (ENROLLMENTS.name, SENDS.name)
             )
-            self._has_due_table = {DUE_COLUMN, DUE_STATUS_COLUMN} <= columns
-        return self._has_due_table
+        return bool(self._has_due_tables)
 
-    def _due_steps(self, connection) -> Iterator[GaugeMetricFamily]:  # type: ignore[no-untyped-def]
+    def _due_steps(self, connection: Connection) -> Iterator[GaugeMetricFamily]:
         now = utcnow()
-        row = connection.execute(
-            text(
-                f"SELECT count(*), min({DUE_COLUMN}) FROM {DUE_TABLE} "  # noqa: S608 - constants
-                f"WHERE {DUE_STATUS_COLUMN} = :active AND {DUE_COLUMN} <= :now"
-            ),
-            {"active": DUE_ACTIVE_STATUS, "now": now},
+        unclaimed = connection.execute(
+            select(func.count(), func.min(ENROLLMENTS.c.next_due_at)).where(
+                ENROLLMENTS.c.state == "active", ENROLLMENTS.c.next_due_at <= now
+            )
+        ).one()
+        send_due = func.coalesce(SENDS.c.due_at, SENDS.c.created_at)
+        queued = connection.execute(
+            select(func.count(), func.min(send_due)).where(
+                SENDS.c.state == "queued", send_due <= now
+            )
         ).one()
         waiting = GaugeMetricFamily(
             "leadguard_nurture_due_steps",
             "Nurture steps whose time has come and that are not sent yet.",
+            labels=["stage"],
         )
-        waiting.add_metric([], int(row[0]))
+        waiting.add_metric(["unclaimed"], int(unclaimed[0]))
+        waiting.add_metric(["queued"], int(queued[0]))
         yield waiting
+        oldest = [when for when in (unclaimed[1], queued[1]) if when is not None]
         lag = GaugeMetricFamily(
             "leadguard_nurture_due_lag_seconds",
             "How late the oldest due nurture step is (0 when none is due).",
         )
-        oldest = row[1]
-        if oldest is None:
-            lag.add_metric([], 0.0)
-        else:
-            if isinstance(oldest, str):
-                from datetime import datetime
-
-                oldest = datetime.fromisoformat(oldest)
-            if oldest.tzinfo is None:
-                from datetime import UTC
-
-                oldest = oldest.replace(tzinfo=UTC)
-            lag.add_metric([], max((now - oldest).total_seconds(), 0.0))
+        late = (now - _as_utc(min(oldest))).total_seconds() if oldest else 0.0
+        lag.add_metric([], max(late, 0.0))
         yield lag
+
+
+def _as_utc(value: dt.datetime | str) -> dt.datetime:
+    """Read an aggregate's timestamp (SQLite returns min() as plain text)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
