@@ -13,6 +13,7 @@ MODEL_MODULES = [
     "leads.erasure_job",
     "nurture.models",
     "console.models",
+    "console.selfservice_models",
 ]
 
 
