@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     LargeBinary,
     String,
     Table,
@@ -111,7 +112,7 @@ def _contains(
     if binary:
         escaped = form.replace(b"\\", b"\\\\").replace(b"%", b"\\%")
         escaped = escaped.replace(b"_", b"\\_")
-        return column.like(b"%" + escaped + b"%")
+        return column.op("LIKE", return_type=Boolean)(b"%" + escaped + b"%")
     return func.strpos(cast(column, Text), form.decode("utf-8")) > 0
 
 

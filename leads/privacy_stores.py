@@ -32,6 +32,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
+from sqlalchemy import func, select
+
 from leads.blind_index import blind_index_for_email
 from leads.errors import InvalidInputError
 from leads.keyring import KeyRing
@@ -93,13 +95,34 @@ def _tracker_admin() -> ModuleType | None:
         return None
 
 
+def tracker_database_url(settings: Settings) -> str:
+    """The tracker store's database: the setting, or ``var/tracker.db``."""
+    if settings.tracker_db_url:
+        return settings.tracker_db_url
+    return f"sqlite:///{settings.var_dir.resolve() / 'tracker.db'}"
+
+
 class TrackerStore:
-    """The Rasa tracker store, through the bot package's admin module."""
+    """The Rasa tracker store, through the bot package's admin module.
+
+    The repository is opened with keys derived from the application's key
+    ring (the same derivation the Rasa process makes from the same ring),
+    so the application needs no second copy of the ring's location.
+    """
 
     name = "tracker_store"
 
-    def __init__(self, admin: ModuleType | None = None) -> None:
-        self._admin = admin if admin is not None else _tracker_admin()
+    def __init__(
+        self, admin: ModuleType | None, database_url: str, keyring: KeyRing
+    ) -> None:
+        self._admin = admin
+        self.database_url = database_url
+        self._keyring = keyring
+
+    @classmethod
+    def from_settings(cls, settings: Settings, keyring: KeyRing) -> TrackerStore:
+        """Find the admin module and the tracker database of the settings."""
+        return cls(_tracker_admin(), tracker_database_url(settings), keyring)
 
     def unavailable(self) -> str | None:
         """Say why the tracker store is out of reach, if it is."""
@@ -107,11 +130,34 @@ class TrackerStore:
             return f"{TRACKER_ADMIN_MODULE} is not installed"
         return None
 
+    def _repository(self, retention_days: int | None = None) -> Any:
+        assert self._admin is not None  # noqa: S101 - checked by callers
+        from bot.transcript_keys import TranscriptKeys
+        from bot.transcript_repository import (
+            DEFAULT_RETENTION_DAYS,
+            TranscriptRepository,
+        )
+
+        keys = TranscriptKeys(
+            self._keyring.derive("tracker-store"),
+            self._keyring.derive("tracker-store/sender-index"),
+        )
+        days = retention_days or DEFAULT_RETENTION_DAYS
+        return TranscriptRepository(keys, self.database_url, days)
+
+    def _call(self, function: str, *args: Any, retention_days: int = 0) -> Any:
+        assert self._admin is not None  # noqa: S101 - checked by callers
+        repository = self._repository(retention_days or None)
+        try:
+            return getattr(self._admin, function)(*args, repository=repository)
+        finally:
+            repository.close()
+
     def erase(self, target: ErasureTarget) -> int:
         """Delete every conversation of the linked chat sessions."""
         if self._admin is None or not target.chat_session_ids:
             return 0
-        return int(self._admin.delete_conversations(list(target.chat_session_ids)))
+        return int(self._call("delete_conversations", list(target.chat_session_ids)))
 
     def remaining(self, target: ErasureTarget) -> list[str]:
         """Name the linked sessions whose conversation still exists."""
@@ -120,21 +166,53 @@ class TrackerStore:
         return [
             f"tracker_store:session#{number}"
             for number, session_id in enumerate(target.chat_session_ids, 1)
-            if self._admin.export_conversation(session_id)
+            if self._call("export_conversation", session_id)
         ]
 
     def export(self, target: ErasureTarget) -> list[dict[str, Any]]:
-        """Return each linked conversation as the admin module exports it."""
+        """Return each linked conversation's events, decrypted."""
         if self._admin is None:
             return []
         transcripts = []
         for session_id in target.chat_session_ids:
-            conversation = self._admin.export_conversation(session_id)
-            if conversation:
-                transcripts.append(
-                    {"chat_session_id": session_id, "conversation": conversation}
-                )
+            events = self._call("export_conversation", session_id)
+            if events:
+                transcripts.append({"chat_session_id": session_id, "events": events})
         return transcripts
+
+    def purge_expired(self, retention_days: int) -> int:
+        """Delete every conversation untouched for ``retention_days``."""
+        if self._admin is None:
+            return 0
+        return int(self._call("purge_expired", retention_days=retention_days))
+
+    def count_expired(self, retention_days: int) -> int:
+        """Count the conversations a purge would delete (for a dry run)."""
+        if self._admin is None:
+            return 0
+        import time
+
+        from bot.transcript_repository import transcripts
+
+        cutoff = time.time() - retention_days * 86_400
+        repository = self._repository(retention_days)
+        try:
+            with repository.engine.connect() as connection:
+                rows = connection.execute(
+                    select(func.count())
+                    .select_from(transcripts)
+                    .where(transcripts.c.updated_at < cutoff)
+                ).scalar()
+        finally:
+            repository.close()
+        return int(rows or 0)
+
+    def files(self) -> list[Path]:
+        """The tracker's SQLite files, for a raw scan (none on PostgreSQL)."""
+        if not self.database_url.startswith("sqlite"):
+            return []
+        path = Path(self.database_url.split("///", 1)[-1])
+        return [path, Path(f"{path}-wal")]
 
 
 class RedisStore:
@@ -285,7 +363,7 @@ class MailFolder:
 def external_stores(settings: Settings, keyring: KeyRing) -> list[ExternalStore]:
     """Return every store outside the database, in erasure order."""
     return [
-        TrackerStore(),
+        TrackerStore.from_settings(settings, keyring),
         RedisStore.from_settings(settings),
         MailFolder.from_settings(settings, keyring),
     ]

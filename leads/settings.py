@@ -83,7 +83,15 @@ class Settings(BaseSettings):
     nurture_demo: bool = False
     nurture_demo_day_seconds: float = Field(default=60.0, gt=0, le=86_400)
     retention_unqualified_leads_days: int = Field(default=180, ge=1)
-    retention_transcripts_days: int = Field(default=90, ge=1)
+    transcript_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Shared with the tracker store (same variable name).",
+    )
+    tracker_db_url: str = Field(
+        default="",
+        description="The tracker store's database (default: var/tracker.db).",
+    )
     retention_email_records_days: int = Field(default=365, ge=1)
     retention_audit_log_days: int = Field(default=2190, ge=365)
     console_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)

@@ -1,0 +1,60 @@
+"""Raw searches of every store for a subject's marker values."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import redis
+
+
+def hits_in_bytes(blob: bytes, markers: list[str]) -> list[str]:
+    """Markers found in raw bytes (UTF-8, UTF-16 and lower-case forms)."""
+    lowered = blob.lower()
+    found = []
+    for marker in markers:
+        forms = {marker.encode(), marker.lower().encode(), marker.encode("utf-16-le")}
+        if any(form in blob or form in lowered for form in forms):
+            found.append(marker)
+    return found
+
+
+def hits_in_files(paths: list[Path], markers: list[str]) -> list[str]:
+    """Markers found in any of the files (missing files are skipped)."""
+    found: list[str] = []
+    for path in paths:
+        if path.is_file():
+            found += [
+                f"{path.name}:{m}" for m in hits_in_bytes(path.read_bytes(), markers)
+            ]
+    return found
+
+
+def hits_in_folder(folder: Path, markers: list[str]) -> list[str]:
+    """Markers found in any file under a folder."""
+    if not folder.is_dir():
+        return []
+    return hits_in_files(sorted(p for p in folder.rglob("*") if p.is_file()), markers)
+
+
+def hits_in_redis(url: str, prefix: str, markers: list[str]) -> list[str]:
+    """Markers found in the names or string values of keys under a prefix."""
+    client = redis.Redis.from_url(url)
+    found = []
+    try:
+        for key in client.scan_iter(match=f"{prefix}*"):
+            value = client.get(key) if client.type(key) == b"string" else b""
+            found += hits_in_bytes(key + b" " + (value or b""), markers)
+    finally:
+        client.close()
+    return found
+
+
+def pg_dump_bytes(url: str) -> bytes:
+    """A plain-text pg_dump of the database at a SQLAlchemy URL."""
+    libpq = url.replace("postgresql+psycopg://", "postgresql://")
+    return subprocess.run(
+        ["pg_dump", "--no-owner", "--data-only", libpq],
+        check=True,
+        capture_output=True,
+    ).stdout
