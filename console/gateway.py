@@ -115,7 +115,7 @@ class GatewayState:
             ConfigurationError: a rate, origin or storage URL is malformed.
             KeyringError: the key ring cannot be loaded.
         """
-        storage_url = getattr(settings, "console_rate_limit_storage", "memory://")
+        storage_url = settings.console_rate_limit_storage
         return cls(
             settings=settings,
             signer=ChatSigner(load_keyring(settings).derive(SIGNING_PURPOSE)),

@@ -11,6 +11,7 @@ reach a page.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 import time
@@ -62,7 +63,9 @@ def _parse_button(item: object) -> BotButton | None:
         return None
     title = clean_bot_text(item.get("title"), MAX_BUTTON_TITLE)
     payload = item.get("payload")
-    if not title or not isinstance(payload, str) or not payload:
+    if not title or not isinstance(payload, str):
+        return None
+    if not payload or not payload.isprintable():
         return None
     if len(payload) > MAX_BUTTON_PAYLOAD:
         return None
@@ -97,6 +100,9 @@ def parse_bot_replies(body: object) -> list[BotReply]:
 class RasaClient:
     """Sends one visitor message to Rasa and returns its plain replies.
 
+    ``timeout_seconds`` bounds the whole exchange (connect, send, a slowly
+    dripping answer), not just each network read.
+
     A new ``httpx.AsyncClient`` is made per call (cheap: the TLS context is
     built once), so the client never outlives the event loop it ran on.
     """
@@ -109,6 +115,7 @@ class RasaClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.url = base_url.rstrip("/") + "/" + webhook_path.lstrip("/")
+        self.deadline_seconds = timeout_seconds
         self.timeout = httpx.Timeout(
             timeout_seconds, connect=min(CONNECT_TIMEOUT_SECONDS, timeout_seconds)
         )
@@ -130,13 +137,16 @@ class RasaClient:
         started = time.monotonic()
         payload = {"sender": session_id, "message": text, "metadata": metadata}
         try:
-            async with httpx.AsyncClient(
-                timeout=self.timeout,
-                transport=self.transport,
-                verify=self._tls,
-                follow_redirects=False,
-                trust_env=False,
-            ) as client:
+            async with (
+                asyncio.timeout(self.deadline_seconds),
+                httpx.AsyncClient(
+                    timeout=self.timeout,
+                    transport=self.transport,
+                    verify=self._tls,
+                    follow_redirects=False,
+                    trust_env=False,
+                ) as client,
+            ):
                 response = await client.post(self.url, json=payload)
             if response.status_code != 200:
                 log.warning("rasa.error status=%s", response.status_code)
@@ -145,7 +155,7 @@ class RasaClient:
                 log.warning("rasa.error reason=oversized")
                 raise BotUnavailableError
             replies = parse_bot_replies(response.json())
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, TimeoutError) as exc:
             log.warning("rasa.unreachable error=%s", type(exc).__name__)
             raise BotUnavailableError from exc
         except ValueError as exc:

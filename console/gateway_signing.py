@@ -27,6 +27,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from typing import TypeGuard
 
 from leads.errors import InvalidInputError
 
@@ -37,6 +38,13 @@ MAX_TOKEN_CHARS = 600
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _plausible(token: object) -> TypeGuard[str]:
+    """Whether ``token`` is an ASCII string short enough to be one of ours."""
+    return (
+        isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_CHARS and token.isascii()
+    )
 
 
 def _unb64(text: str) -> bytes:
@@ -71,12 +79,12 @@ class ChatSigner:
         Raises:
             InvalidInputError: the token is missing, malformed or forged.
         """
-        if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+        if not _plausible(token):
             raise InvalidInputError("session", "is not a chat session")
         session_id, _, mac = token.partition(".")
         expected = self._mac("session", session_id)
         if not session_id or not hmac.compare_digest(
-            mac.encode("ascii", "replace"), expected.encode("ascii")
+            mac.encode("ascii"), expected.encode("ascii")
         ):
             raise InvalidInputError("session", "is not a chat session")
         return session_id
@@ -93,7 +101,7 @@ class ChatSigner:
             InvalidInputError: the token is malformed, forged or belongs to
                 another session.
         """
-        if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+        if not _plausible(token):
             raise InvalidInputError("reply", "is not a quick reply")
         encoded, _, mac = token.partition(".")
         try:
@@ -101,8 +109,6 @@ class ChatSigner:
         except (binascii.Error, ValueError) as exc:
             raise InvalidInputError("reply", "is not a quick reply") from exc
         expected = self._mac("reply", session_id, payload)
-        if not hmac.compare_digest(
-            mac.encode("ascii", "replace"), expected.encode("ascii")
-        ):
+        if not hmac.compare_digest(mac.encode("ascii"), expected.encode("ascii")):
             raise InvalidInputError("reply", "is not a quick reply")
         return payload

@@ -98,7 +98,8 @@ def _settings(request: Request) -> Settings:
 
 
 def _vault(request: Request) -> Vault:
-    found = getattr(request.app.state, "vault", None)
+    console = getattr(request.app.state, "console", None)
+    found = getattr(console, "vault", None)
     if isinstance(found, Vault):
         return found
     cached = getattr(request.app.state, VAULT_ATTRIBUTE, None)
