@@ -157,6 +157,18 @@ def first_start_command() -> None:
     root = multiprocess_dir()
     if root is not None:
         reset_multiprocess_dir(root)
+    _ensure_first_admin()
+
+
+def _ensure_first_admin() -> None:
+    """Create the console's first admin and print its link, once."""
+    try:
+        from console.cli import ensure_first_admin_command
+    except ModuleNotFoundError as exc:
+        if exc.name not in {"console", "console.cli"}:
+            raise
+        return
+    ensure_first_admin_command.main(args=[], standalone_mode=False)
 
 
 @dev.command("banner")
