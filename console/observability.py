@@ -46,7 +46,7 @@ from console.access import public
 from leads.database import engine_for
 from leads.errors import LeadguardError
 from leads.logfilters import request_id
-from leads.metrics import multiprocess_dir, multiprocess_registry, record_http_request
+from leads.metrics import multiprocess_registry, record_http_request, scrape_root
 from leads.metrics_database import DatabaseCollector
 from leads.settings import Settings, get_settings
 
@@ -84,11 +84,25 @@ def metrics_allowed(request: Request, settings: Settings) -> bool:
 
 
 @functools.cache
-def _registry(database_url: str) -> CollectorRegistry:
-    root = multiprocess_dir()
-    registry = multiprocess_registry(root) if root else REGISTRY
+def _process_registry() -> CollectorRegistry:
+    """Counters and histograms: every process on this host, or this one."""
+    root = scrape_root()
+    return multiprocess_registry(root) if root else REGISTRY
+
+
+@functools.cache
+def _database_registry(database_url: str) -> CollectorRegistry:
+    """Gauges read from the database (one registry per database)."""
+    registry = CollectorRegistry(auto_describe=False)
     registry.register(DatabaseCollector(engine_for(database_url)))
     return registry
+
+
+def render_metrics(database_url: str) -> bytes:
+    """Return the exposition text of the process and database metrics."""
+    return generate_latest(_process_registry()) + generate_latest(
+        _database_registry(database_url)
+    )
 
 
 @public("liveness probe for the process supervisor; returns no data")
@@ -142,8 +156,7 @@ async def metrics(request: Request) -> Response:
     )
     if not metrics_allowed(request, settings):
         return PlainTextResponse("Not Found", status_code=404)
-    registry = _registry(settings.database_url)
-    payload = await run_in_threadpool(generate_latest, registry)
+    payload = await run_in_threadpool(render_metrics, settings.database_url)
     return Response(payload, media_type=CONTENT_TYPE_LATEST)
 
 

@@ -8,25 +8,26 @@ broker lacks. Instead each of them rewrites a small file under
 
 - Worker: the file is touched from the worker's own event loop timer, so a
   worker whose consumer loop is blocked stops beating.
-- Beat: the file is touched from a daemon thread started when beat starts;
-  it shows that the process lives, not that every tick succeeded (the
-  ``leadguard_nurture_due_lag_seconds`` gauge shows that).
+- Beat: :class:`HeartbeatScheduler` touches the file on every scheduler
+  tick (at least every :data:`INTERVAL_SECONDS`), so a beat whose loop is
+  stuck stops beating. It shows that the loop runs, not that every nurture
+  tick succeeded (the ``leadguard_nurture_due_lag_seconds`` gauge does).
 
-Start the worker with ``--include leads.heartbeat`` (the Procfile and the
-compose file do) or import this module from the Celery app; importing it
-connects the signals. The files hold a timestamp only.
+Start the worker with ``--include leads.heartbeat`` and beat with
+``--scheduler leads.heartbeat:HeartbeatScheduler`` (the Procfile and the
+compose file do). The files hold a timestamp only.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from celery import signals
+from celery.beat import PersistentScheduler
 
 from leads.settings import get_settings
 
@@ -72,31 +73,24 @@ def is_alive(name: str, stale_after: float = STALE_AFTER_SECONDS) -> bool:
 def _start_worker_heartbeat(sender: Any = None, **_kwargs: Any) -> None:
     """Beat from the worker consumer's timer (stops if its loop blocks)."""
     beat("worker")
-    timer = getattr(sender, "timer", None)
-    if timer is None:
-        _start_thread("worker")
-        return
-    timer.call_repeatedly(INTERVAL_SECONDS, beat, ("worker",))
+    sender.timer.call_repeatedly(INTERVAL_SECONDS, beat, ("worker",))
     log.info("heartbeat.started process=worker")
 
 
-def _start_beat_heartbeat(**_kwargs: Any) -> None:
-    """Beat from a daemon thread while the beat process lives."""
-    _start_thread("beat")
+class HeartbeatScheduler(PersistentScheduler):  # type: ignore[misc]
+    """Celery beat's persistent scheduler, beating on every tick."""
 
+    #: wake at least this often, so that the heartbeat stays fresh
+    max_interval = INTERVAL_SECONDS
 
-def _start_thread(name: str) -> None:
-    def loop() -> None:
-        while True:
-            try:
-                beat(name)
-            except OSError:
-                log.warning("heartbeat.write_failed process=%s", name)
-            time.sleep(INTERVAL_SECONDS)
-
-    threading.Thread(target=loop, name=f"heartbeat-{name}", daemon=True).start()
-    log.info("heartbeat.started process=%s", name)
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        """Record the heartbeat, then run the normal tick."""
+        try:
+            beat("beat")
+        except OSError:
+            log.warning("heartbeat.write_failed process=beat")
+        interval: float = super().tick(*args, **kwargs)
+        return interval
 
 
 signals.worker_ready.connect(_start_worker_heartbeat, weak=False)
-signals.beat_init.connect(_start_beat_heartbeat, weak=False)

@@ -42,6 +42,7 @@ from prometheus_client.registry import Collector
 from leads.models import Tier
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+METRICS_ROOT_ENV = "LEADGUARD_METRICS_ROOT"
 OTHER = "other"
 
 CHAT_OUTCOMES = frozenset({"ok", "error", "rejected", "rate_limited"})
@@ -138,9 +139,20 @@ def record_http_request(route: str, status: int, seconds: float) -> None:
 
 
 def multiprocess_dir() -> Path | None:
-    """Return the multiprocess directory, or None in single-process mode."""
+    """Return this process's multiprocess directory, or None (single mode)."""
     configured = os.environ.get(MULTIPROC_ENV)
     return Path(configured) if configured else None
+
+
+def scrape_root() -> Path | None:
+    """Return the directory whose processes a scrape sums, or None.
+
+    ``LEADGUARD_METRICS_ROOT`` (the compose stack's shared volume, one
+    sub-directory per container) when set, else this process's own
+    multiprocess directory (``make run``: one directory for all).
+    """
+    configured = os.environ.get(METRICS_ROOT_ENV)
+    return Path(configured) if configured else multiprocess_dir()
 
 
 class _TreeCollector(Collector):

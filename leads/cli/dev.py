@@ -126,15 +126,49 @@ def wait_until_healthy(
         time.sleep(POLL_SECONDS)
 
 
-def addresses(settings: Settings) -> list[tuple[str, str]]:
-    """Return the addresses a person opens, as (label, url) pairs."""
-    base = settings.public_base_url.rstrip("/")
-    return [
-        ("demo site", f"{base}/"),
-        ("console", f"{base}/console/"),
-        ("dev mailbox", f"{base}/console/dev/mail"),
-        ("metrics", f"{console_url(settings)}/metrics (loopback only)"),
-    ]
+def web_paths() -> set[str]:
+    """Return the path templates the console application serves.
+
+    Read from the route lists themselves (no database is opened), so the
+    banner names only pages that exist in this checkout.
+    """
+    try:
+        from console.app import console_routes, contributed_modules
+    except ImportError:
+        return set()
+    paths = {
+        "/console" + str(route.path)
+        for route in console_routes()
+        if hasattr(route, "path")
+    }
+    for module in contributed_modules():
+        paths |= {str(route.path) for route in module.routes if hasattr(route, "path")}
+    return paths
+
+
+def addresses(
+    settings: Settings, paths: set[str] | None = None
+) -> list[tuple[str, str]]:
+    """Return the addresses a person opens, as (label, address) pairs."""
+    base = console_url(settings)
+    paths = web_paths() if paths is None else paths
+    found: list[tuple[str, str]] = []
+    if "/" in paths:
+        found.append(("demo site", f"{base}/  (the chat widget is on it)"))
+    if "/console/" in paths:
+        found.append(("console", f"{base}/console/"))
+    mailbox = sorted(
+        path for path in paths if "mailbox" in path or path.endswith("/mail")
+    )
+    folder = (settings.var_dir / "mail").resolve()
+    if mailbox:
+        found.append(("dev mailbox", f"{base}{mailbox[0]}  (files in {folder}/)"))
+    else:
+        found.append(("dev mailbox", f"{folder}/  (one .eml file per message)"))
+    found.append(("smtp sink", f"127.0.0.1:{settings.mail_sink_port}"))
+    if "/metrics" in paths:
+        found.append(("metrics", f"{base}/metrics  (loopback only)"))
+    return found
 
 
 def _print_addresses(settings: Settings) -> None:
@@ -226,3 +260,18 @@ def health_command(timeout: float) -> None:
             if healthy != state.get(name):
                 report(name, healthy)
         state = current
+
+
+@dev.command("heartbeat")
+@click.argument("name", type=click.Choice(["worker", "beat"]))
+@click.option("--max-age", default=30.0, show_default=True, help="Seconds.")
+def heartbeat_command(name: str, max_age: float) -> None:
+    """Exit 0 when NAME beat within --max-age seconds (container health)."""
+    from leads.heartbeat import age_seconds
+
+    age = age_seconds(name)
+    if age is None or age > max_age:
+        shown = "never" if age is None else f"{age:.0f}s ago"
+        click.echo(f"{name}: last heartbeat {shown}", err=True)
+        raise SystemExit(1)
+    click.echo(f"{name}: alive ({age:.0f}s ago)")
