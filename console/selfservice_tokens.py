@@ -55,13 +55,15 @@ def issue_link_token(
     The plaintext token exists only in the return value; it is not logged.
     """
     token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = utcnow()
     session.add(
         SelfServiceToken(
             token_hash=hash_token(token),
             kind=kind.value,
             lead_id=lead_id,
             privacy_request_id=privacy_request_id,
-            expires_at=utcnow() + valid_for,
+            created_at=now,
+            expires_at=now + valid_for,
         )
     )
     session.flush()
