@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     nurture_redispatch_seconds: float = Field(default=300.0, ge=1)
     nurture_demo: bool = False
     nurture_demo_day_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    nurture_sequences_dir: Path | None = None
     retention_unqualified_leads_days: int = Field(default=180, ge=1)
     transcript_retention_days: int = Field(
         default=30,

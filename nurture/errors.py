@@ -7,6 +7,7 @@
      ├── UnsubscribeTokenError                   a token is forged or malformed
      └── MailDeliveryError                       SMTP did not take a message
           ├── TemporaryDeliveryError             try again later (4xx, network)
+          │    └── DeliveryOutcomeUnknownError        lost after the final "." was sent
           └── PermanentDeliveryError             never retry (5xx)
 
 Messages carry SMTP reply codes and short reasons, never an address, a
@@ -18,6 +19,7 @@ from __future__ import annotations
 from leads.errors import LeadguardError, SequenceDefinitionError
 
 __all__ = [
+    "DeliveryOutcomeUnknownError",
     "MailDeliveryError",
     "PermanentDeliveryError",
     "SequenceDefinitionError",
@@ -38,12 +40,15 @@ class MailDeliveryError(LeadguardError):
 
     Attributes:
         code: the SMTP reply code, or 0 for a network or TLS failure.
+        stage: where it failed: ``connect``, ``sender``, ``recipient``,
+            ``data`` or ``message`` (the reply to the final ``.``).
     """
 
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"smtp {code}: {reason}")
+    def __init__(self, code: int, reason: str, stage: str = "connect") -> None:
+        super().__init__(f"smtp {code} at {stage}: {reason}")
         self.code = code
         self.reason = reason
+        self.stage = stage
 
 
 class TemporaryDeliveryError(MailDeliveryError):
@@ -52,3 +57,10 @@ class TemporaryDeliveryError(MailDeliveryError):
 
 class PermanentDeliveryError(MailDeliveryError):
     """A 5xx reply: the address or the message will never be accepted."""
+
+
+class DeliveryOutcomeUnknownError(TemporaryDeliveryError):
+    """The connection broke after the final ``.``: the relay may have the message.
+
+    Retrying could send it twice, so the sender records it as unconfirmed.
+    """

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from leads.errors import ConfigurationError
 from leads.settings import Settings
 from nurture.errors import (
+    DeliveryOutcomeUnknownError,
     MailDeliveryError,
     PermanentDeliveryError,
     TemporaryDeliveryError,
@@ -65,10 +66,10 @@ def check_relay_settings(settings: Settings) -> None:
         )
 
 
-def _classify(code: int, reason: str) -> MailDeliveryError:
+def _classify(code: int, reason: str, stage: str) -> MailDeliveryError:
     if 500 <= code < 600:
-        return PermanentDeliveryError(code, reason)
-    return TemporaryDeliveryError(code, reason)
+        return PermanentDeliveryError(code, reason, stage)
+    return TemporaryDeliveryError(code, reason, stage)
 
 
 class SmtpRelay:
@@ -195,26 +196,38 @@ class SmtpRelay:
         assert smtp is not None  # noqa: S101 - set by deliver()
         if code != 250:
             self._reset()
-            raise _classify(code, "sender refused")
+            raise _classify(code, "sender refused", "sender")
         code, _ = smtp.rcpt(recipient)
         if code not in (250, 251):
             self._reset()
-            raise _classify(code, "recipient refused")
+            raise _classify(code, "recipient refused", "recipient")
         code, _ = smtp.docmd("DATA")
         if code != 354:
             self._reset()
-            raise _classify(code, "DATA refused")
+            raise _classify(code, "DATA refused", "data")
         body = _LEADING_DOT.sub(b"..", message)
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
         smtp.send(body)
-        if before_final_dot is not None and not before_final_dot():
-            self._drop()
-            return False
+        if before_final_dot is not None:
+            try:
+                go_ahead = before_final_dot()
+            except BaseException:
+                self._drop()
+                raise
+            if not go_ahead:
+                self._drop()
+                return False
         smtp.send(b".\r\n")
-        code, _ = smtp.getreply()
+        try:
+            code, _ = smtp.getreply()
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            raise DeliveryOutcomeUnknownError(
+                0, "no reply to the final dot", "message"
+            ) from exc
         if code != 250:
-            raise _classify(code, "message refused")
+            raise _classify(code, "message refused", "message")
         return True
 
     def _reset(self) -> None:
