@@ -10,7 +10,8 @@ access request, the visitor's self-service download and ``leadguard subject
 export``. :func:`render_subject_html` renders the same document as a
 readable page (Jinja2 with autoescaping on).
 
-Every export is an audit event (``subject.exported``, actor and lead id).
+Every export is an audit event (``subject.exported``, actor and lead id),
+recorded by the vault.
 
 Limits: the document holds the plaintext of every personal field; callers
 must deliver it only to the verified subject or the privacy officer, over
@@ -31,7 +32,6 @@ import jinja2
 from sqlalchemy import LargeBinary, Table, select
 from sqlalchemy.orm import Session
 
-from leads.audit import record_audit
 from leads.errors import DecryptionError, NotFoundError
 from leads.linked_rows import linked_tables
 from leads.model_registry import all_tables
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 FORMAT = "leadguard.subject-access/1"
 NOTES_TABLE = "lead_notes"
-NOTE_COLUMN = "body_sealed"
+NOTE_COLUMN = "body"  # the place console.queue seals notes under
 SENDS_TABLE = "nurture_sends"
 SEALED = "sealed"
 
@@ -171,7 +171,7 @@ def export_subject_everywhere(
         if lead is None:
             raise NotFoundError("no such subject")
         document: dict[str, Any] = {"format": FORMAT}
-        document |= vault.export_subject(session, lead_id)
+        document |= vault.export_subject(session, lead_id, actor=actor)
         chat_ids = list(document["chat_sessions"])
         records = _linked_records(vault, session, tables, lead_id, chat_ids)
         document["notes"] = records.pop(NOTES_TABLE, [])
@@ -179,9 +179,6 @@ def export_subject_everywhere(
         document["records"] = records
         document["privacy_requests"] = _privacy_requests(session, lead_id)
         target = ErasureTarget(lead_id, lead.email_index, tuple(chat_ids))
-        record_audit(
-            session, actor=actor, action="subject.exported", target_id=str(lead_id)
-        )
         document["audit_events"] = _audit_events(session, lead_id)
     document["unreachable"] = {}
     document["transcripts"] = []

@@ -50,7 +50,12 @@ def erase_command(email: str) -> None:
     vault = open_vault()
     outcome = erase_subject_by_email(vault, email, actor="cli", channel="cli")
     if outcome is None:
-        raise NotFoundError("no subject with that email address")
+        with vault.sessions() as session:
+            suppressed = vault.is_suppressed(session, email)
+        if not suppressed:
+            raise NotFoundError("no subject with that email address")
+        click.echo("nothing is held about that address (it is suppressed)")
+        return
     removed = ", ".join(f"{k}={v}" for k, v in sorted(outcome.removed.items()) if v)
     if outcome.already_erased:
         click.echo(f"subject {outcome.lead_id} was already erased")

@@ -150,7 +150,7 @@ def plant_subject(world: World, label: str) -> Subject:
             )
         note_id = uuid.uuid4()
         sealed = vault.seal_for_subject(
-            session, lead_id, ("lead_notes", "body_sealed", note_id), note_body
+            session, lead_id, ("lead_notes", "body", note_id), note_body
         )
         session.add(LeadNote(id=note_id, lead_id=lead_id, body_sealed=sealed))
     for step in (1, 2):
