@@ -124,6 +124,7 @@ def plant_subject(world: World, label: str) -> Subject:
                     "sender_id": chat_id,
                     "events": [
                         {"event": "user", "text": f"I am {name}, mail {email}"},
+                        {"event": "action", "name": "action_listen"},
                         {"event": "bot", "text": "Thanks! We will be in touch."},
                     ],
                 },
