@@ -39,7 +39,7 @@ from console.access import public
 from console.context import STATIC_DIR, ConsoleContext
 from console.cookies import served_over_tls
 from console.errorpages import ErrorPageMiddleware, http_exception_page
-from console.guard import RouteEntry, install_guards
+from console.guard import RouteEntry, install_guards, iter_routes
 from console.headers import SecurityHeadersMiddleware
 from leads.settings import Settings, get_settings
 
@@ -96,7 +96,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     for module in modules:
         routes.extend(module.routes)
         outer_middleware.extend(getattr(module, "middleware", []))
-    entries = install_guards(routes)
+    routes = install_guards(routes)
+    entries = list(iter_routes(routes))
     environment = context.templates.env
 
     async def on_http_error(request: Request, exc: Exception) -> Response:

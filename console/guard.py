@@ -17,6 +17,7 @@ signed-in visitors without the role get 403.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from console.access import AccessRule, rule_of
+from console.access import RULE_ATTRIBUTE, AccessRule, rule_of
 from console.context import console_context
 from console.cookies import csrf_cookie_name, read_session_cookie, set_cookie
 from console.csrf import (
@@ -87,27 +88,43 @@ def iter_routes(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[Route
             yield RouteEntry(prefix, route, None, frozenset())
 
 
-def install_guards(routes: Sequence[BaseRoute]) -> list[RouteEntry]:
-    """Wrap every route in its guard; refuse a route without a rule.
+def install_guards(routes: Sequence[BaseRoute]) -> list[BaseRoute]:
+    """Return guarded copies of ``routes``; refuse a route without a rule.
+
+    The given route objects are left as they are (route lists of modules
+    are shared by every application built in a process); mounts are
+    rebuilt around guarded copies of their routes.
 
     Raises:
         ConfigurationError: a route declares no access rule, or a websocket
             route is not public.
     """
-    entries = list(iter_routes(routes))
-    for entry in entries:
+    return _guarded(routes, "")
+
+
+def _guarded(routes: Sequence[BaseRoute], prefix: str) -> list[BaseRoute]:
+    guarded: list[BaseRoute] = []
+    for route in routes:
+        if isinstance(route, Mount) and route.routes:
+            children = _guarded(route.routes, prefix + route.path)
+            guarded.append(Mount(route.path, routes=children, name=route.name))
+            continue
+        entry = next(iter_routes([route], prefix))
         if entry.rule is None:
             raise ConfigurationError(
                 f"route {entry.path} has no access rule; add @requires or @public"
             )
-        route = entry.route
         if isinstance(route, WebSocketRoute):
             if not entry.rule.public:
                 raise ConfigurationError(f"websocket route {entry.path} must be public")
+            guarded.append(route)
             continue
-        if isinstance(route, Route | Mount):
-            route.app = AccessGuard(route.app, entry.rule)
-    return entries
+        if not isinstance(route, Route | Mount):
+            raise ConfigurationError(f"route {entry.path}: unsupported route type")
+        clone = copy.copy(route)
+        clone.app = AccessGuard(route.app, entry.rule)
+        guarded.append(clone)
+    return guarded
 
 
 def _replay(body: bytes) -> Receive:
@@ -146,6 +163,7 @@ class AccessGuard:
     def __init__(self, app: ASGIApp, rule: AccessRule) -> None:
         self.app = app
         self.rule = rule
+        setattr(self, RULE_ATTRIBUTE, rule)  # a guarded mount keeps its rule
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the rule, then call the route (or answer with a refusal)."""

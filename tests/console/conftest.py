@@ -8,21 +8,25 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyotp
 import pytest
 from starlette.applications import Starlette
+from starlette.exceptions import StarletteDeprecationWarning
 
 from console.access import Role
 from console.app import create_app
 from console.users import complete_setup_password, create_user, totp_secret
+from leads.keyring import new_keyring_document, write_keyring_file
+from leads.migrate import upgrade
 from leads.models import Lead, LeadStatus
-from leads.settings import Settings
+from leads.settings import Settings, load_settings
 from leads.vault import LeadInput, Vault
 
 with warnings.catch_warnings():
     # starlette's test client prefers httpx2; httpx works the same for us.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient
 
 PASSWORD = "correct horse battery staple"
@@ -155,3 +159,20 @@ def staff(console_vault: Vault, settings: Settings) -> dict[Role, StaffMember]:
         role: make_staff(console_vault, settings, role, f"{role.value}@team.example")
         for role in Role
     }
+
+
+def settings_with(tmp_path: Path, **overrides: object) -> Settings:
+    """Migrated SQLite settings like the ``settings`` fixture, with overrides."""
+    var_dir = tmp_path / "custom-var"
+    var_dir.mkdir(parents=True, exist_ok=True)
+    keyring_file = var_dir / "keyring.json"
+    if not keyring_file.exists():
+        write_keyring_file(keyring_file, new_keyring_document())
+    made = load_settings(var_dir=var_dir, keyring_file=keyring_file, **overrides)
+    upgrade(made.database_url)
+    return made
+
+
+def session_cookie(client: TestClient) -> str:
+    """The session id the client holds (empty when none)."""
+    return client.cookies.get("lg_session") or ""
