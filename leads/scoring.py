@@ -40,6 +40,7 @@ class ScoringRules:
     seniority: list[tuple[re.Pattern[str], int]]
     tiers: list[tuple[str, int]]
     disqualify_title: re.Pattern[str] | None
+    free_mail_penalty: int = 0
 
     def band_choices(self, group: str) -> list[str]:
         """Return the answers a band question accepts, in file order."""
@@ -52,8 +53,13 @@ class ScoringRules:
         timeline: str | None,
         budget: str | None,
         job_title: str | None,
+        free_mail: bool = False,
     ) -> LeadScore:
-        """Score one lead; unknown or missing answers give no points."""
+        """Score one lead; unknown or missing answers give no points.
+
+        A lead that insisted on a free-mail address (gmail, yahoo...) loses
+        the ``penalties.free_mail`` points of the rules file.
+        """
         answers = {
             "company_size": company_size,
             "timeline": timeline,
@@ -67,6 +73,8 @@ class ScoringRules:
             if title and pattern.search(title):
                 total += points
                 break
+        if free_mail:
+            total -= self.free_mail_penalty
         total = max(0, min(MAX_SCORE, total))
         if self.disqualify_title and title and self.disqualify_title.search(title):
             return LeadScore(total, Tier.DISQUALIFIED.value)
@@ -150,8 +158,14 @@ def _validated(data: Any) -> tuple[ScoringRules | None, tuple[Any, ...], str]:
         disqualify_title = _compile(title, "job_title") if title else None
     except ValueError as exc:
         return None, ("disqualify", "job_title"), str(exc)
+    penalties = data.get("penalties") or {}
+    free_mail = penalties.get("free_mail", 0) if isinstance(penalties, dict) else None
+    if not isinstance(free_mail, int) or not 0 <= free_mail <= MAX_SCORE:
+        where = ("penalties", "free_mail")
+        return None, where, "'penalties.free_mail' must be 0 to 100"
     ordered = sorted(tiers.items(), key=lambda item: -item[1])
-    return ScoringRules(bands, seniority, ordered, disqualify_title), (), ""
+    rules = ScoringRules(bands, seniority, ordered, disqualify_title, free_mail)
+    return rules, (), ""
 
 
 def load_rules(path: Path = RULES_FILE) -> ScoringRules:
@@ -190,6 +204,7 @@ def score_lead(
     timeline: str | None,
     budget: str | None,
     job_title: str | None,
+    free_mail: bool = False,
 ) -> LeadScore:
     """Score one lead with the default rules."""
     return default_rules().score(
@@ -197,4 +212,5 @@ def score_lead(
         timeline=timeline,
         budget=budget,
         job_title=job_title,
+        free_mail=free_mail,
     )
