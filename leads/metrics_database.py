@@ -109,13 +109,13 @@ class DatabaseCollector(Collector):
             outbox.add_metric([], int(pending))
             yield outbox
 
-            if self._due_tables_exist():
+            if self._due_tables_exist(connection):
                 yield from self._due_steps(connection)
 
-    def _due_tables_exist(self) -> bool:
+    def _due_tables_exist(self, connection: Connection) -> bool:
         # cached once found; looked up again while missing (a later migration)
         if not self._has_due_tables:
-            inspector = inspect(self._engine)
+            inspector = inspect(connection)
             self._has_due_tables = all(
                 inspector.has_table(name) for name in (ENROLLMENTS.name, SENDS.name)
             )
