@@ -44,8 +44,12 @@ FREE_MAIL_DOMAINS = frozenset(
     }
 )
 
-EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_NUMBER = re.compile(r"(\d+(?:[.,]\d+)?)\s*(k|thousand|m|mil|million)?\b", re.IGNORECASE)
+EMAIL_PATTERN = re.compile(
+    r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
+_NUMBER = re.compile(
+    r"(\d+(?:[.,]\d+)?)\s*(k|thousand|m|mil|million)?\b", re.IGNORECASE
+)
 
 FIELD_ALIASES = {
     "name": "name",
@@ -158,14 +162,26 @@ def parse_company_size(text: str, choices: list[str]) -> str | None:
 
 
 _TIMELINE_WORDS = (
-    ("this_month", r"asap|urgent|immediately|this month|next week|this week|"
-     r"right away|now|within (?:a|one|1) month|next few weeks"),
-    ("this_quarter", r"quarter|next (?:2|3|two|three) months|within (?:2|3|two|"
-     r"three) months|next month|soon"),
-    ("this_year", r"this year|(?:6|six|9|nine|12|twelve) months|later|"
-     r"end of (?:the )?year|next year"),
-    ("exploring", r"explor|just looking|browsing|not sure|no rush|no plans|"
-     r"research|don't know|dont know|unsure|curious"),
+    (
+        "this_month",
+        r"asap|urgent|immediately|this month|next week|this week|"
+        r"right away|now|within (?:a|one|1) month|next few weeks",
+    ),
+    (
+        "this_quarter",
+        r"quarter|next (?:2|3|two|three) months|within (?:2|3|two|"
+        r"three) months|next month|soon",
+    ),
+    (
+        "this_year",
+        r"this year|(?:6|six|9|nine|12|twelve) months|later|"
+        r"end of (?:the )?year|next year",
+    ),
+    (
+        "exploring",
+        r"explor|just looking|browsing|not sure|no rush|no plans|"
+        r"research|don't know|dont know|unsure|curious",
+    ),
 )
 
 

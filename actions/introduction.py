@@ -57,7 +57,5 @@ class ActionPrivacyInfo(Action):
         """Summarise what is kept, why and for how long; link the notice."""
         notice = current_notice()
         days = get_settings().transcript_retention_days
-        dispatcher.utter_message(
-            text=texts.privacy_summary(notice, notice_url(), days)
-        )
+        dispatcher.utter_message(text=texts.privacy_summary(notice, notice_url(), days))
         return [SlotSet("notice_version", notice.version)]

@@ -34,6 +34,7 @@ from actions.message_facts import (
     latest_intent,
     latest_text,
     redacted_kinds,
+    value_before_latest_message,
     without_placeholders,
 )
 from bot.redaction import describe
@@ -191,7 +192,7 @@ class ValidateLeadForm(FormValidationAction):
         kinds = redacted_kinds(tracker)
         if kinds and latest_intent(tracker) != "share_sensitive":
             dispatcher.utter_message(text=texts.sensitive_removed(describe(kinds)))
-        events = await super().run(dispatcher, tracker, domain)
+        events: list[dict[str, Any]] = await super().run(dispatcher, tracker, domain)
         if latest_intent(tracker) == "correct" and _correction(tracker) is None:
             dispatcher.utter_message(text=texts.CORRECTION_UNCLEAR)
             requested = tracker.get_slot("requested_slot")
@@ -245,8 +246,13 @@ class ValidateLeadForm(FormValidationAction):
 
     # -- validation ---------------------------------------------------------
 
-    def _updated(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        if latest_intent(tracker) == "correct":
+    def _updated(
+        self, field: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> None:
+        """Confirm a correction of a field that already had a value."""
+        if latest_intent(tracker) == "correct" and value_before_latest_message(
+            tracker, field
+        ):
             dispatcher.utter_message(text=texts.UPDATED)
 
     def _text_field(
@@ -263,7 +269,7 @@ class ValidateLeadForm(FormValidationAction):
         except InvalidInputError:
             dispatcher.utter_message(text=texts.INVALID[field])
             return {field: None}
-        self._updated(dispatcher, tracker)
+        self._updated(field, dispatcher, tracker)
         return {field: cleaned}
 
     async def validate_name(
@@ -336,7 +342,7 @@ class ValidateLeadForm(FormValidationAction):
                 buttons=[{"title": "Yes, use this address", "payload": "/affirm"}],
             )
             return {"email": None, "freemail_offered": address}
-        self._updated(dispatcher, tracker)
+        self._updated("email", dispatcher, tracker)
         return {"email": address, "freemail_offered": None}
 
     async def validate_phone(
@@ -354,7 +360,7 @@ class ValidateLeadForm(FormValidationAction):
         except InvalidInputError:
             dispatcher.utter_message(text=texts.INVALID["phone"])
             return {"phone": None}
-        self._updated(dispatcher, tracker)
+        self._updated("phone", dispatcher, tracker)
         return {"phone": phone}
 
     def _band(

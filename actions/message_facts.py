@@ -61,3 +61,15 @@ def redacted_kinds(tracker: Tracker) -> list[str]:
 def without_placeholders(value: str) -> str:
     """Remove redaction placeholders from a slot value."""
     return " ".join(PLACEHOLDER_PATTERN.sub(" ", value).split())
+
+
+def value_before_latest_message(tracker: Tracker, slot: str) -> Any:
+    """Return what ``slot`` held before the visitor's latest message."""
+    events: list[dict[str, Any]] = list(tracker.events or [])
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    if not users:
+        return None
+    for event in reversed(events[: users[-1]]):
+        if event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None

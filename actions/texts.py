@@ -32,7 +32,7 @@ YES_NO_BUTTONS = [
 ]
 CONSENT_NONE = (
     "Understood: I won't ask for or keep any personal details. You can still "
-    "ask me general questions, and say \"continue\" if you change your mind."
+    'ask me general questions, and say "continue" if you change your mind.'
 )
 CONSENT_SALES_ONLY = (
     "Thank you. Our sales team may contact you; we won't send follow-up emails."
@@ -53,7 +53,7 @@ QUESTIONS = {
     "budget": "Roughly what budget do you have in mind (in RM)?",
     "phone": (
         "If you'd like a call, what is your phone number? This one is "
-        "optional: say \"skip\" to leave it out."
+        'optional: say "skip" to leave it out.'
     ),
 }
 BAND_TITLES = {
@@ -93,7 +93,7 @@ WHY = {
     "timeline": "To prioritise enquiries that are more urgent.",
     "budget": "To suggest options that fit; a rough band is enough.",
     "phone": (
-        "Only if you'd like a phone call. It is optional: say \"skip\" and "
+        'Only if you\'d like a phone call. It is optional: say "skip" and '
         "we'll use email."
     ),
 }
@@ -118,24 +118,23 @@ INVALID = {
     "timeline": "Please pick one of the options.",
     "budget": "Please pick one of the options (or type a rough amount in RM).",
     "phone": (
-        "That doesn't look like a phone number. Try e.g. 012-345 6789, or "
-        "say \"skip\"."
+        'That doesn\'t look like a phone number. Try e.g. 012-345 6789, or say "skip".'
     ),
 }
 UPDATED = "Thanks, I've updated that."
 CORRECTION_UNCLEAR = (
-    "Which detail should I change? For example: \"my email is ...\" or "
-    "\"my company is ...\"."
+    'Which detail should I change? For example: "my email is ..." or '
+    '"my company is ...".'
 )
 SKIPPED = "No problem, I've left that out."
 REQUIRED = (
-    "I need this one to pass your enquiry on. You can say \"stop\" at any "
-    "time, or \"why\" to know what it's for."
+    'I need this one to pass your enquiry on. You can say "stop" at any '
+    'time, or "why" to know what it\'s for.'
 )
 NOTHING_TO_SKIP = "There's no question to skip right now."
 STOPPED = (
-    "OK, I've stopped. Nothing has been passed to our team. Say \"continue\" "
-    "to pick up where we left off, or \"delete my data\" to remove what you "
+    'OK, I\'ve stopped. Nothing has been passed to our team. Say "continue" '
+    'to pick up where we left off, or "delete my data" to remove what you '
     "typed."
 )
 NOTHING_TO_STOP = "OK. Is there anything else I can help with?"
@@ -145,23 +144,19 @@ SUBMITTED = (
 )
 SUBMIT_FAILED = (
     "Sorry, something went wrong and I couldn't pass your enquiry on. Please "
-    "try again in a moment, or say \"talk to a human\"."
+    'try again in a moment, or say "talk to a human".'
 )
-HUMAN_REQUESTED = (
-    "I've asked a colleague from our sales team to get in touch with you."
-)
+HUMAN_REQUESTED = "I've asked a colleague from our sales team to get in touch with you."
 HUMAN_NEEDS_DETAILS = (
     " They will join this chat if they can; if you'd like them to contact "
-    "you later, say \"continue\" to leave your details."
+    'you later, say "continue" to leave your details.'
 )
 ERASURE_RECORDED = (
     "I've recorded your request to delete your data (reference {reference}). "
     "I've also cleared what you typed in this form. Our privacy team "
     "completes erasure within the time the law allows and confirms it."
 )
-GENERIC_ERROR = (
-    "Sorry, something went wrong on my side. Please try again in a moment."
-)
+GENERIC_ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
 def sensitive_removed(phrase: str) -> str:
@@ -186,6 +181,6 @@ def privacy_summary(notice: Notice, url: str, retention_days: int) -> str:
         "number if you give one), encrypted, to answer your enquiry and, if "
         "you agree, to send follow-up emails. We never keep card, MyKad, "
         "passport or bank account numbers. Chat transcripts are deleted "
-        f"after {retention_days} days. You can ask for a copy or for deletion at any time "
-        "(say \"delete my data\"). " + notice_line(notice, url)
+        f"after {retention_days} days. You can ask for a copy or for deletion "
+        'at any time (say "delete my data"). ' + notice_line(notice, url)
     )

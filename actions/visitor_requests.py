@@ -55,7 +55,10 @@ def request_callback(tracker: Tracker) -> int:
         session.add(request)
         session.flush()
         record_audit(
-            session, actor="chat", action="callback.requested", target_id=str(request.id)
+            session,
+            actor="chat",
+            action="callback.requested",
+            target_id=str(request.id),
         )
         return int(request.id)
 

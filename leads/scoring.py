@@ -161,8 +161,8 @@ def _validated(data: Any) -> tuple[ScoringRules | None, tuple[Any, ...], str]:
     penalties = data.get("penalties") or {}
     free_mail = penalties.get("free_mail", 0) if isinstance(penalties, dict) else None
     if not isinstance(free_mail, int) or not 0 <= free_mail <= MAX_SCORE:
-        where = ("penalties", "free_mail")
-        return None, where, "'penalties.free_mail' must be 0 to 100"
+        reason = "'penalties.free_mail' must be 0 to 100"
+        return None, ("penalties", "free_mail"), reason
     ordered = sorted(tiers.items(), key=lambda item: -item[1])
     rules = ScoringRules(bands, seniority, ordered, disqualify_title, free_mail)
     return rules, (), ""
