@@ -6,7 +6,9 @@
   audit trail, users) and its stylesheet under ``/console/static/``;
 * the route lists of ``console.gateway`` (chat gateway, widget, demo site),
   ``console.selfservice`` (privacy pages), ``console.observability``
-  (metrics, health) and ``nurture.web`` (unsubscribe), when those modules
+  (metrics, health), ``console.privacy_routes`` (the privacy officer's
+  requests, under ``/console/privacy/``) and ``nurture.web``
+  (unsubscribe), when those modules
   exist. Each exports ``routes: list[BaseRoute]``; a module may also export
   ``middleware: list[Middleware]``, which wraps the whole application
   (outside the security headers and error pages).
@@ -49,7 +51,9 @@ log = logging.getLogger(__name__)
 ROUTE_MODULES = (
     "console.gateway",
     "console.selfservice",
+    "console.privacy_routes",
     "console.observability",
+    "console.privacy_routes",
     "nurture.web",
 )
 
@@ -91,11 +95,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     context = ConsoleContext.build(settings)
     modules = contributed_modules()
-    routes: list[BaseRoute] = [Mount("/console", routes=console_routes())]
+    routes: list[BaseRoute] = []
     outer_middleware: list[Middleware] = []
     for module in modules:
         routes.extend(module.routes)
         outer_middleware.extend(getattr(module, "middleware", []))
+    # After the contributed routes: the mount claims every /console/ path.
+    routes.append(Mount("/console", routes=console_routes()))
     routes = install_guards(routes)
     entries = list(iter_routes(routes))
     environment = context.templates.env

@@ -161,7 +161,8 @@ def run_privacy_request(
 
     Raises:
         NotFoundError: no such request.
-        InvalidInputError: the request's kind is neither access nor erasure.
+        InvalidInputError: the request's kind is neither access nor erasure,
+            or it was already carried out.
     """
     settings = settings or get_settings()
     if stores is None:
@@ -172,6 +173,8 @@ def run_privacy_request(
             raise NotFoundError("no such privacy request")
         if request.kind not in KINDS:
             raise InvalidInputError("kind", "must be access or erasure")
+        if request.status not in OPEN_STATUSES:
+            raise InvalidInputError("request", f"is already {request.status}")
         lead_id = _subject_of(session, request)
         request.lead_id = lead_id or request.lead_id
         session.flush()

@@ -25,6 +25,7 @@ from leads.privacy_stores import MailFolder, RedisStore, TrackerStore
 from leads.settings import Settings, load_settings
 from leads.vault import LeadInput, Vault
 from tests.conftest import create_pg_database, drop_pg_database, make_settings
+from tests.console.conftest import app, console_vault, staff  # noqa: F401 - fixtures
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
 NOTICE = "1"
