@@ -1,0 +1,166 @@
+"""The console in headless Chromium: TOTP sign-in, claim, reveal, export.
+
+Uvicorn serves the application from a thread on a free port. Screenshots
+go to ``test-artifacts/console/`` (git-ignored). The browser console is
+watched for Content-Security-Policy violations.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from console.access import Role
+from console.app import create_app
+from leads.vault import Vault
+from tests.console.conftest import (
+    PASSWORD,
+    StaffMember,
+    make_lead,
+    make_staff,
+    settings_with,
+)
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("Chromium is not installed", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[tuple[str, Vault, dict[Role, StaffMember]]]:
+    """The console served on a free port, with a salesperson and a manager."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = settings_with(tmp_path, public_base_url=base)
+    vault = Vault.from_settings(settings)
+    staff = {
+        Role.SALES: make_staff(vault, settings, Role.SALES, "rep@team.example"),
+        Role.MANAGER: make_staff(vault, settings, Role.MANAGER, "lead@team.example"),
+    }
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield base, vault, staff
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+def _page(browser: Any, violations: list[str]) -> Any:
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    return page
+
+
+def _sign_in(page: Any, base: str, member: StaffMember, shot: str) -> None:
+    page.goto(f"{base}/console/")
+    page.fill("input[name=email]", member.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.screenshot(path=str(ARTIFACTS / f"{shot}-1-password.png"))
+    page.click("button:has-text('Continue')")
+    page.wait_for_url(f"{base}/console/mfa")
+    page.fill("input[name=code]", member.code())
+    page.screenshot(path=str(ARTIFACTS / f"{shot}-2-totp.png"))
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{base}/console/queue")
+
+
+def test_sales_signs_in_claims_and_reveals(browser: Any, live: tuple) -> None:
+    base, vault, staff = live
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    lead_id = make_lead(vault, "farah@kopi.example", name="Farah Aziz")
+    violations: list[str] = []
+    page = _page(browser, violations)
+
+    _sign_in(page, base, staff[Role.SALES], "sales")
+    assert page.locator("table.queue tbody tr").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "sales-3-queue.png"), full_page=True)
+    page.click("table.queue button:has-text('Claim')")
+    page.wait_for_url(f"{base}/console/leads/{lead_id}")
+    assert "Farah Aziz" not in page.content()
+    assert page.locator(".masked").count() == 6
+    page.screenshot(path=str(ARTIFACTS / "sales-4-lead-masked.png"), full_page=True)
+
+    page.select_option("select[name=reason]", "call_back")
+    page.click("button:has-text('Reveal')")
+    page.wait_for_selector("dd[data-field=name]:has-text('Farah Aziz')")
+    assert "farah@kopi.example" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "sales-5-lead-revealed.png"), full_page=True)
+    assert violations == []
+
+
+def test_manager_exports_csv(browser: Any, live: tuple) -> None:
+    base, vault, staff = live
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    make_lead(vault, "eve@evil.example", name="=cmd|' /C calc'!A0")
+    violations: list[str] = []
+    page = _page(browser, violations)
+
+    _sign_in(page, base, staff[Role.MANAGER], "manager")
+    page.click("nav a:has-text('Export')")
+    page.wait_for_url(f"{base}/console/export")
+    page.screenshot(path=str(ARTIFACTS / "manager-3-export.png"), full_page=True)
+    with page.expect_download() as download_info:
+        page.click("button:has-text('Download CSV')")
+    download = download_info.value
+    saved = ARTIFACTS / "manager-export.csv"
+    download.save_as(str(saved))
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
+    assert len(rows) == 1
+    assert rows[0]["name"] == "'=cmd|' /C calc'!A0"
+    assert violations == []
