@@ -20,6 +20,10 @@ token of 8 to 64 letters, digits, ``-`` or ``_``, otherwise a fresh one. The
 id is in every log line written while the request runs (see
 :mod:`leads.logfilters`). The access log line names the route *template*,
 never the path, which may hold a token, and never the client address.
+
+The same middleware records the HTTP metrics and, for ``POST
+/chat/message``, the chat-turn counter and latency histogram (a chat turn
+is one visitor message relayed by the gateway; the time includes the bot).
 """
 
 from __future__ import annotations
@@ -46,7 +50,12 @@ from console.access import public
 from leads.database import engine_for
 from leads.errors import LeadguardError
 from leads.logfilters import request_id
-from leads.metrics import multiprocess_registry, record_http_request, scrape_root
+from leads.metrics import (
+    multiprocess_registry,
+    record_chat_turn,
+    record_http_request,
+    scrape_root,
+)
 from leads.metrics_database import DatabaseCollector
 from leads.settings import Settings, get_settings
 
@@ -55,6 +64,8 @@ log = logging.getLogger(__name__)
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 UNMATCHED_ROUTE = "unmatched"
+# One visitor message relayed to the bot by the gateway is one chat turn.
+CHAT_TURN_ROUTE = "/chat/message"
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -167,6 +178,14 @@ routes = [
 ]
 
 
+def _chat_outcome(status: int) -> str:
+    if status == 200:
+        return "ok"
+    if status == 429:
+        return "rate_limited"
+    return "error" if status >= 500 else "rejected"
+
+
 def _route_template(scope: Scope) -> str:
     app = scope.get("app")
     router = getattr(app, "router", None)
@@ -218,6 +237,8 @@ class RequestIdMiddleware:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             record_http_request(route, status, elapsed)
+            if route == CHAT_TURN_ROUTE:
+                record_chat_turn(elapsed, _chat_outcome(status))
             log.info(
                 "http.request method=%s route=%s status=%s ms=%.1f",
                 scope.get("method", "-"),

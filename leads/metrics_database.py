@@ -1,10 +1,23 @@
-"""Gauges read from the database when Prometheus scrapes.
+"""Metrics read from the database when Prometheus scrapes.
 
-State that outlives a process (how many leads sit in each tier, how many
-nurture steps are due and how late the oldest is, how many outbox events
-wait) is counted with one cheap aggregate query per scrape instead of being
-kept in process memory, so that every console replica reports the same
-numbers and a restart loses nothing.
+State that outlives a process is counted with a few cheap aggregate queries
+per scrape instead of being kept in process memory, so that every console
+replica reports the same numbers and a restart loses nothing:
+
+- ``leadguard_leads{tier}``: leads in the vault by qualification tier;
+- ``leadguard_nurture_due_steps{stage}`` and
+  ``leadguard_nurture_due_lag_seconds``: steps whose time has come, and how
+  late the oldest one is;
+- ``leadguard_nurture_sends{state}``: send records by state (``sent``,
+  ``failed``, ``cancelled`` for suppressed or unsubscribed, ...);
+- ``leadguard_reveals_audited_total``, ``leadguard_exports_audited_total``,
+  ``leadguard_erasures_audited_total``: counted in the append-only audit
+  log, so they are true counters;
+- ``leadguard_outbox_pending`` and ``leadguard_database_up``.
+
+On SQLite every connection begins with ``BEGIN IMMEDIATE`` (see
+:mod:`leads.database`), so a scrape briefly holds the write lock; scrape the
+embedded stack no more often than every few seconds.
 
 The nurture tables belong to the ``nurture`` package; when they do not exist
 (a database migrated without it) those gauges are simply absent.
@@ -16,7 +29,8 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import (
     Connection,
@@ -51,6 +65,26 @@ SENDS = table(
 )
 
 
+AUDIT = table("audit_events", column("action", String()))
+AUDITED_COUNTERS = (
+    (
+        "leadguard_reveals_audited",
+        "Reveals of a lead's personal fields, from the audit log.",
+        AUDIT.c.action.like("lead.revealed.%"),
+    ),
+    (
+        "leadguard_exports_audited",
+        "Lead exports made in the console, from the audit log.",
+        AUDIT.c.action == "export.created",
+    ),
+    (
+        "leadguard_erasures_audited",
+        "Subjects erased, from the audit log.",
+        AUDIT.c.action == "subject.erased",
+    ),
+)
+
+
 class DatabaseCollector(Collector):
     """Collect state gauges from the database at scrape time.
 
@@ -62,11 +96,11 @@ class DatabaseCollector(Collector):
         self._engine = engine
         self._has_due_tables: bool | None = None
 
-    def describe(self) -> list[GaugeMetricFamily]:
+    def describe(self) -> list[Metric]:
         """Describe nothing up front, so registering runs no query."""
         return []
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         """Yield the gauges; one short read-only connection per scrape."""
         up = GaugeMetricFamily(
             "leadguard_database_up", "Whether the metrics queries succeeded."
@@ -82,7 +116,7 @@ class DatabaseCollector(Collector):
         yield up
         yield from families
 
-    def _read(self) -> Iterator[GaugeMetricFamily]:
+    def _read(self) -> Iterator[Metric]:
         with self._engine.connect() as connection:
             leads = GaugeMetricFamily(
                 "leadguard_leads",
@@ -109,8 +143,35 @@ class DatabaseCollector(Collector):
             outbox.add_metric([], int(pending))
             yield outbox
 
+            yield from self._audited(connection)
+
             if self._due_tables_exist(connection):
                 yield from self._due_steps(connection)
+                yield from self._sends(connection)
+
+    def _audited(self, connection: Connection) -> Iterator[Metric]:
+        # The audit log is append-only, so these counts only ever grow: they
+        # are counters, exact across replicas and restarts.
+        for name, documentation, condition in AUDITED_COUNTERS:
+            count = connection.execute(
+                select(func.count()).select_from(AUDIT).where(condition)
+            ).scalar_one()
+            family = CounterMetricFamily(name, documentation)
+            family.add_metric([], int(count))
+            yield family
+
+    def _sends(self, connection: Connection) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "leadguard_nurture_sends",
+            "Nurture send records by state (sent, failed, cancelled, ...).",
+            labels=["state"],
+        )
+        rows = connection.execute(
+            select(SENDS.c.state, func.count()).group_by(SENDS.c.state)
+        )
+        for state, count in sorted(rows):
+            family.add_metric([str(state)], int(count))
+        yield family
 
     def _due_tables_exist(self, connection: Connection) -> bool:
         # cached once found; looked up again while missing (a later migration)
@@ -121,7 +182,7 @@ class DatabaseCollector(Collector):
             )
         return bool(self._has_due_tables)
 
-    def _due_steps(self, connection: Connection) -> Iterator[GaugeMetricFamily]:
+    def _due_steps(self, connection: Connection) -> Iterator[Metric]:
         now = utcnow()
         unclaimed = connection.execute(
             select(func.count(), func.min(ENROLLMENTS.c.next_due_at)).where(

@@ -126,6 +126,15 @@ def test_database_gauges(db_settings: Settings) -> None:
                 updated_at=utcnow(),
             )
         )
+    from leads.audit import record_audit
+    from leads.database import session_factory, transaction
+
+    with transaction(session_factory(db_settings)) as session:
+        record_audit(
+            session, actor="user:1", action="lead.revealed.call", target_id=str(hot)
+        )
+        record_audit(session, actor="user:1", action="export.created")
+        record_audit(session, actor="user:1", action="lead.claimed")
     collector = DatabaseCollector(engine_for(db_settings.database_url))
     families = {family.name: family for family in collector.collect()}
     assert families["leadguard_database_up"].samples[0].value == 1
@@ -138,6 +147,10 @@ def test_database_gauges(db_settings: Settings) -> None:
     assert due == {"unclaimed": 1, "queued": 0}
     lag = families["leadguard_nurture_due_lag_seconds"].samples[0].value
     assert 110 <= lag <= 600
+    assert families["leadguard_reveals_audited"].samples[0].value == 1
+    assert families["leadguard_exports_audited"].samples[0].value == 1
+    assert families["leadguard_erasures_audited"].samples[0].value == 0
+    assert families["leadguard_nurture_sends"].samples == []
 
 
 def test_database_down_is_a_gauge_not_an_error(tmp_path: Path) -> None:

@@ -119,3 +119,21 @@ def test_access_log_names_the_route_template_not_the_path(
     assert "jane@example.com" not in message
     assert "route=" in message
     assert lines[-1].request_id == "req-0000-1111"  # type: ignore[attr-defined]
+
+
+def test_a_refused_chat_turn_is_counted(client: TestClient) -> None:
+    def rejected() -> float:
+        text = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
+        for line in text.splitlines():
+            if line.startswith('leadguard_chat_turns_total{outcome="rejected"}'):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before = rejected()
+    response = client.post(
+        "/chat/message",
+        json={"session": "x", "text": "hello"},
+        headers={"Origin": "https://not-allowed.example"},
+    )
+    assert response.status_code == 403
+    assert rejected() == before + 1
