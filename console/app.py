@@ -51,7 +51,6 @@ log = logging.getLogger(__name__)
 ROUTE_MODULES = (
     "console.gateway",
     "console.selfservice",
-    "console.privacy_routes",
     "console.observability",
     "console.privacy_routes",
     "nurture.web",
