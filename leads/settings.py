@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     )
     retention_email_records_days: int = Field(default=365, ge=1)
     retention_audit_log_days: int = Field(default=2190, ge=365)
+    retention_interval_seconds: float = Field(default=3600.0, ge=10)
     console_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     console_session_hours: int = Field(default=12, ge=1, le=24 * 7)
     console_rate_limit_storage: str = "memory://"

@@ -50,7 +50,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": "nurture.tick",
                 "schedule": settings.nurture_tick_seconds,
                 "options": {"expires": settings.nurture_tick_seconds * 2},
-            }
+            },
+            "privacy-retention": {
+                "task": "privacy.retention",
+                "schedule": settings.retention_interval_seconds,
+                "options": {"expires": settings.retention_interval_seconds},
+            },
         },
     }
 
@@ -77,6 +82,6 @@ def _check_start_up(settings: Settings) -> None:
         raise SystemExit(f"error: {exc}") from exc
 
 
-app = Celery("leadguard", include=["nurture.tasks"])
+app = Celery("leadguard", include=["nurture.tasks", "leads.retention_task"])
 app.config_from_object(celery_config(get_settings()))
 _check_start_up(get_settings())
