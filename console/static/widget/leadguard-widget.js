@@ -54,9 +54,7 @@
       tooLarge: "That message is too long. Please shorten it.",
       empty: "Please type a message first.",
       invalid: "That message could not be sent. Please try again.",
-      origin: "Chat is not available on this website.",
-      redacted: "We removed a sensitive number from your message. " +
-        "Please never share card, MyKad, passport or bank details here."
+      origin: "Chat is not available on this website."
     },
     ms: {
       open: "Bersembang dengan kami",
@@ -85,9 +83,7 @@
       tooLarge: "Mesej itu terlalu panjang. Sila pendekkan.",
       empty: "Sila taip mesej dahulu.",
       invalid: "Mesej itu tidak dapat dihantar. Sila cuba lagi.",
-      origin: "Sembang tidak tersedia di laman web ini.",
-      redacted: "Kami telah membuang nombor sensitif daripada mesej anda. " +
-        "Jangan sekali-kali berkongsi butiran kad, MyKad, pasport atau bank."
+      origin: "Sembang tidak tersedia di laman web ini."
     }
   };
 
@@ -438,9 +434,6 @@
         input.value = "";
       }
       addMessage("you", typeof r.body.you === "string" ? r.body.you : shownText);
-      if (r.body.redacted) {
-        addMessage("bot", t.redacted);
-      }
       showBotMessages(r.body.messages);
       input.focus();
     });
