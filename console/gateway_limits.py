@@ -79,7 +79,19 @@ class PublicRateLimiter:
     """Counts hits per key and says when a key is over its rate."""
 
     def __init__(self, storage: Storage) -> None:
+        self._storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
+
+    async def aclose(self) -> None:
+        """Close the storage's connections (Redis), e.g. at shutdown.
+
+        ``limits`` has no public close; its Redis bridge keeps the client
+        as ``bridge.storage``.
+        """
+        client = getattr(getattr(self._storage, "bridge", None), "storage", None)
+        close = getattr(client, "aclose", None)
+        if close is not None:
+            await close()
 
     async def hit(self, rate: RateLimitItem, scope: str, key: str) -> LimitVerdict:
         """Count one hit of ``key`` in ``scope`` against ``rate``.
