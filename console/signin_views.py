@@ -6,6 +6,8 @@ deletes the previous one (no session fixation).
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -23,6 +25,7 @@ from console.sessions import (
     STAGE_FULL,
     STAGE_PASSWORD,
     end_session,
+    purge_expired_sessions,
     start_session,
 )
 from console.signin import Outcome
@@ -61,6 +64,21 @@ def _text(form: FormData, name: str, limit: int = 2048) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
+def safe_next(value: str) -> str | None:
+    """Return ``value`` if it is a console page to go to after sign-in.
+
+    Only paths under ``/console/`` on this site are accepted, never another
+    host (``//evil.example``) or a step of the sign-in itself.
+    """
+    if not value or len(value) > 200 or not value.startswith("/console/"):
+        return None
+    if "//" in value or "\\" in value or any(ord(ch) < 32 for ch in value):
+        return None
+    if value.startswith(("/console/login", "/console/mfa", "/console/setup")):
+        return None
+    return value
+
+
 def _redirect_with_session(
     context: ConsoleContext, target: str, token: str
 ) -> Response:
@@ -72,7 +90,8 @@ def _redirect_with_session(
 @sign_in_step("the sign-in form")
 async def login_page(request: Request) -> Response:
     """Show the sign-in form."""
-    return render(request, "login.html")
+    target = safe_next(request.query_params.get("next", ""))
+    return render(request, "login.html", {"next": target})
 
 
 @sign_in_step("the sign-in form")
@@ -80,10 +99,13 @@ async def login_submit(request: Request) -> Response:
     """Check address and password, then ask for the second factor."""
     form = await request.form()
     email, password = _text(form, "email", 320), _text(form, "password", 4096)
-    return await run_in_threadpool(_password_step, request, email, password)
+    target = safe_next(_text(form, "next", 200))
+    return await run_in_threadpool(_password_step, request, email, password, target)
 
 
-def _password_step(request: Request, email: str, password: str) -> Response:
+def _password_step(
+    request: Request, email: str, password: str, target: str | None
+) -> Response:
     context = console_context(request)
     visitor = current_visitor(request)
     with context.transaction() as session:
@@ -92,8 +114,8 @@ def _password_step(request: Request, email: str, password: str) -> Response:
         )
         if attempt.user is None or attempt.outcome is not Outcome.OK:
             status = REFUSAL_STATUS.get(attempt.outcome, 400)
-            page = render(request, "login.html", {"error": attempt.message}, status)
-            return page
+            values = {"error": attempt.message, "next": target}
+            return render(request, "login.html", values, status)
         user = attempt.user
         if user.totp_sealed is None:
             secret = new_totp_secret()
@@ -106,8 +128,11 @@ def _password_step(request: Request, email: str, password: str) -> Response:
             stage,
             replaces=visitor.session_hash if visitor else None,
         )
-    target = "/console/mfa" if stage == STAGE_PASSWORD else "/console/enroll"
-    return _redirect_with_session(context, target, token)
+        purge_expired_sessions(session, context.settings)
+    if stage == STAGE_ENROLL:
+        return _redirect_with_session(context, "/console/enroll", token)
+    query = f"?next={quote(target, safe='/')}" if target else ""
+    return _redirect_with_session(context, f"/console/mfa{query}", token)
 
 
 @sign_in_step("second step of the sign-in")
@@ -116,17 +141,19 @@ async def mfa_page(request: Request) -> Response:
     visitor = current_visitor(request)
     if visitor is None or visitor.stage != STAGE_PASSWORD:
         return RedirectResponse("/console/login", status_code=303)
-    return render(request, "mfa.html")
+    target = safe_next(request.query_params.get("next", ""))
+    return render(request, "mfa.html", {"next": target})
 
 
 @sign_in_step("second step of the sign-in")
 async def mfa_submit(request: Request) -> Response:
     """Check the second factor and complete the sign-in."""
     form = await request.form()
-    return await run_in_threadpool(_mfa_step, request, _text(form, "code", 64))
+    code, target = _text(form, "code", 64), safe_next(_text(form, "next", 200))
+    return await run_in_threadpool(_mfa_step, request, code, target)
 
 
-def _mfa_step(request: Request, code: str) -> Response:
+def _mfa_step(request: Request, code: str, target: str | None) -> Response:
     context = console_context(request)
     visitor = current_visitor(request)
     if visitor is None or visitor.stage != STAGE_PASSWORD:
@@ -146,13 +173,14 @@ def _mfa_step(request: Request, code: str) -> Response:
                 else attempt.message
             )
             status = REFUSAL_STATUS.get(attempt.outcome, 400)
-            return render(request, "mfa.html", {"error": message}, status)
+            values = {"error": message, "next": target}
+            return render(request, "mfa.html", values, status)
         context.checker.succeeded(session, user)
         token = start_session(
             session, context.keyring, user, STAGE_FULL, replaces=visitor.session_hash
         )
         home = HOME_BY_ROLE[Role(user.role)]
-    return _redirect_with_session(context, home, token)
+    return _redirect_with_session(context, target or home, token)
 
 
 @sign_in_step("one-time setup link sent to a new user")

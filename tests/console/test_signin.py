@@ -273,3 +273,52 @@ def test_outdated_password_hash_is_replaced(
         assert stored is not None and stored.password_hash != weak
         assert stored.password_hash is not None
         assert stored.password_hash.startswith("$argon2id$")
+
+
+def test_sign_in_returns_to_the_page_asked_for_and_nowhere_else(
+    app: Starlette, console_vault: Vault, staff: dict
+) -> None:
+    member = staff[Role.SALES]
+    client = TestClient(app)
+    first = client.get("/console/account", follow_redirects=False)
+    assert first.headers["location"] == "/console/login?next=/console/account"
+    page = client.get(first.headers["location"])
+    assert 'name="next" value="/console/account"' in page.text
+    response = client.post(
+        "/console/login",
+        data={
+            "email": member.email,
+            "password": PASSWORD,
+            "next": "/console/account",
+            "csrf_token": csrf_from(page.text),
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/console/mfa?next=/console/account"
+    mfa = client.get(response.headers["location"])
+    done = client.post(
+        "/console/mfa",
+        data={
+            "code": member.code(),
+            "next": "/console/account",
+            "csrf_token": csrf_from(mfa.text),
+        },
+        follow_redirects=False,
+    )
+    assert done.headers["location"] == "/console/account"
+
+    other = TestClient(app)
+    page = other.get("/console/login?next=//evil.example/console/")
+    assert "evil.example" not in page.text
+    _login(other, member.email, PASSWORD)
+    token = csrf_from(other.get("/console/mfa").text)
+    done = other.post(
+        "/console/mfa",
+        data={
+            "code": member.code(1),
+            "next": "https://evil.example/",
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert done.headers["location"] == "/console/queue"
