@@ -118,6 +118,7 @@ class TrackerStore:
         self._admin = admin
         self.database_url = database_url
         self._keyring = keyring
+        self._open: Any = None
 
     @classmethod
     def from_settings(cls, settings: Settings, keyring: KeyRing) -> TrackerStore:
@@ -147,11 +148,21 @@ class TrackerStore:
 
     def _call(self, function: str, *args: Any, retention_days: int = 0) -> Any:
         assert self._admin is not None  # noqa: S101 - checked by callers
-        repository = self._repository(retention_days or None)
-        try:
-            return getattr(self._admin, function)(*args, repository=repository)
-        finally:
-            repository.close()
+        if retention_days:
+            repository = self._repository(retention_days)
+            try:
+                return getattr(self._admin, function)(*args, repository=repository)
+            finally:
+                repository.close()
+        if self._open is None:
+            self._open = self._repository()
+        return getattr(self._admin, function)(*args, repository=self._open)
+
+    def close(self) -> None:
+        """Release the tracker database's connections."""
+        if self._open is not None:
+            self._open.close()
+            self._open = None
 
     def erase(self, target: ErasureTarget) -> int:
         """Delete every conversation of the linked chat sessions."""
@@ -287,6 +298,7 @@ class MailFolder:
     def __init__(self, folder: Path, keyring: KeyRing) -> None:
         self.folder = folder
         self._keyring = keyring
+        self._indexes: dict[Path, tuple[float, frozenset[bytes]]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, keyring: KeyRing) -> MailFolder:
@@ -303,27 +315,42 @@ class MailFolder:
         if self.folder.is_dir():
             yield from sorted(self.folder.rglob("*.eml"))
 
+    def _address_indexes(self, path: Path, raw: bytes) -> frozenset[bytes]:
+        """Blind indexes of a message's recipients, cached by modification time."""
+        mtime = path.stat().st_mtime
+        cached = self._indexes.get(path)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        parser = email.parser.BytesHeaderParser(policy=email.policy.compat32)
+        headers = parser.parsebytes(raw)
+        addresses = email.utils.getaddresses(
+            [str(v) for name in ADDRESS_HEADERS for v in headers.get_all(name, [])]
+        )
+        indexes = set()
+        for _, address in addresses:
+            try:
+                indexes.add(blind_index_for_email(self._keyring, address))
+            except InvalidInputError:
+                continue
+        found = frozenset(indexes)
+        self._indexes[path] = (mtime, found)
+        return found
+
     def _is_subject_message(self, path: Path, target: ErasureTarget) -> bool:
-        raw = path.read_bytes()
-        if any(v.reveal().encode() in raw for v in target.values if v.reveal()):
-            return True
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return False
+        lowered = raw.lower()
+        for value in target.values:
+            text = value.reveal()
+            if text and (text.encode() in raw or text.lower().encode() in lowered):
+                return True
         if str(target.lead_id).encode() in raw:
             return True
         if target.email_index is None:
             return False
-        headers = email.parser.BytesHeaderParser(
-            policy=email.policy.compat32
-        ).parsebytes(raw)
-        addresses = email.utils.getaddresses(
-            [str(v) for name in ADDRESS_HEADERS for v in headers.get_all(name, [])]
-        )
-        for _, address in addresses:
-            try:
-                if blind_index_for_email(self._keyring, address) == target.email_index:
-                    return True
-            except InvalidInputError:
-                continue
-        return False
+        return target.email_index in self._address_indexes(path, raw)
 
     def subject_messages(self, target: ErasureTarget) -> list[Path]:
         """Return the messages addressed to (or naming) the subject."""
