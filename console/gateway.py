@@ -59,6 +59,7 @@ STATE_ATTRIBUTE = "leadguard_gateway"
 SIGNING_PURPOSE = "chat-gateway/v1"
 LANGUAGES = ("en", "ms")
 HUMAN_PAYLOAD = "/request_human"
+ERASURE_PAYLOAD = "/request_erasure"
 SESSION_START_RATE = "10/minute"
 PREFLIGHT_MAX_AGE = "600"
 # JSON may spell one character as a 6-character escape, plus the envelope.
@@ -315,6 +316,7 @@ async def start_chat(request: Request) -> Response:
             "session": token,
             "messages": _replies_json(state, session_id, replies),
             "human": state.signer.reply_token(session_id, HUMAN_PAYLOAD),
+            "erase": state.signer.reply_token(session_id, ERASURE_PAYLOAD),
             "notice_version": notice.version,
             "links": {
                 "privacy": f"{base}/privacy/notice/v{notice.version}",

@@ -151,6 +151,10 @@ async def test_human_handoff_token_is_issued_with_the_session(
         "/chat/message", json={"session": body["session"], "reply": body["human"]}
     )
     assert fake_rasa.received[-1]["message"] == "/request_human"
+    await client.post(
+        "/chat/message", json={"session": body["session"], "reply": body["erase"]}
+    )
+    assert fake_rasa.received[-1]["message"] == "/request_erasure"
 
 
 async def test_sensitive_numbers_never_reach_rasa(

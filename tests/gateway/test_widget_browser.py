@@ -363,8 +363,11 @@ def test_embedded_on_another_origin(
     if allowed:
         widget(page, ".lgw-chip").first.wait_for()
         assert bot_texts(page)[0].startswith("Hi!")
-        erase = widget(page, ".lgw-erase").get_attribute("href")
-        assert erase == f"{url}/privacy/erase"
+        widget(page, ".lgw-erase").click()
+        widget(page, ".lgw-you").filter(has_text="Delete my data").wait_for()
+        assert fake_rasa.received[-1]["message"] == "/request_erasure"
+        page_link = widget(page, ".lgw-note a")
+        assert page_link.get_attribute("href") == f"{url}/privacy/erase"
     else:
         # The browser hides the refusal (CORS), so the widget can only say
         # that the assistant is out of reach; nothing reached the bot.

@@ -41,6 +41,8 @@
       send: "Send",
       human: "Talk to a human",
       erase: "Delete my data",
+      eraseNow: "To delete everything now, confirm from your inbox: ",
+      erasePage: "delete my data by email",
       suggestions: "Suggested replies",
       typing: "The assistant is typing",
       retry: "Retry",
@@ -70,6 +72,8 @@
       send: "Hantar",
       human: "Bercakap dengan manusia",
       erase: "Padam data saya",
+      eraseNow: "Untuk memadam semuanya sekarang, sahkan melalui e-mel: ",
+      erasePage: "padam data saya melalui e-mel",
       suggestions: "Balasan dicadangkan",
       typing: "Pembantu sedang menaip",
       retry: "Cuba lagi",
@@ -136,6 +140,7 @@
   var state = {
     session: null,
     human: null,
+    erase: null,
     links: null,
     pending: false,
     lastAttempt: null,
@@ -148,6 +153,7 @@
       if (saved && typeof saved.session === "string") {
         state.session = saved.session;
         state.human = saved.human;
+        state.erase = saved.erase;
         state.links = saved.links;
         return true;
       }
@@ -160,7 +166,8 @@
   function saveSession() {
     try {
       window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify({
-        session: state.session, human: state.human, links: state.links
+        session: state.session, human: state.human, erase: state.erase,
+        links: state.links
       }));
     } catch (ignored) {
       // Storage disabled: the session lives in memory only.
@@ -255,11 +262,10 @@
   var humanButton = el("button", {
     type: "button", "class": "lgw-human"
   }, t.human);
-  var eraseLink = el("a", {
-    "class": "lgw-erase", href: config.gateway + "/privacy/erase",
-    target: "_blank", rel: "noopener noreferrer"
+  var eraseButton = el("button", {
+    type: "button", "class": "lgw-erase"
   }, t.erase);
-  tools.append(humanButton, eraseLink);
+  tools.append(humanButton, eraseButton);
 
   panel.append(header, intro, log, typing, status, quick, form, tools);
   frame.append(launcher, panel);
@@ -317,6 +323,7 @@
     state.pending = pending;
     sendButton.disabled = pending;
     humanButton.disabled = pending;
+    eraseButton.disabled = pending;
     input.setAttribute("aria-busy", pending ? "true" : "false");
     log.setAttribute("aria-busy", pending ? "true" : "false");
     if (pending) {
@@ -386,6 +393,7 @@
       }
       state.session = r.body.session;
       state.human = r.body.human;
+      state.erase = r.body.erase;
       state.links = r.body.links || null;
       saveSession();
       applyLinks();
@@ -456,9 +464,6 @@
     if (state.links && typeof state.links.privacy === "string") {
       privacyLink.setAttribute("href", state.links.privacy);
     }
-    if (state.links && typeof state.links.erase === "string") {
-      eraseLink.setAttribute("href", state.links.erase);
-    }
   }
 
   // -- events ------------------------------------------------------------
@@ -513,6 +518,37 @@
       state.lastAttempt();
     }
   });
+  // "Delete my data" asks the bot (it records an erasure request tied to
+  // this chat and forgets the answers), then offers the self-service page,
+  // where a link mailed to the visitor erases everything at once.
+  function offerErasurePage() {
+    var item = el("div", { "class": "lgw-msg lgw-bot lgw-note" });
+    var link = el("a", {
+      href: (state.links && typeof state.links.erase === "string")
+        ? state.links.erase : config.gateway + "/privacy/erase",
+      target: "_blank", rel: "noopener noreferrer"
+    }, t.erasePage);
+    item.append(el("span", { "class": "lgw-text" }, t.eraseNow), link);
+    log.append(item);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  eraseButton.addEventListener("click", function () {
+    var send = function () {
+      if (state.erase) {
+        deliver({ reply: state.erase }, t.erase, false, false)
+          .then(offerErasurePage);
+      } else {
+        offerErasurePage();
+      }
+    };
+    if (state.session) {
+      send();
+    } else {
+      startSession(send);
+    }
+  });
+
   humanButton.addEventListener("click", function () {
     if (state.human) {
       sendReply(state.human, t.human);
