@@ -133,3 +133,12 @@ def test_old_audit_events_are_counted_but_kept(world: World) -> None:
     )
     audit = next(i for i in report.items if i.kind == "audit_log")
     assert audit.due == 1 and audit.removed == 0 and "anchor" in audit.note
+
+
+def test_the_periodic_task_is_on_the_beat_schedule() -> None:
+    from nurture.celery_app import app
+
+    app.loader.import_default_modules()
+    entry = app.conf.beat_schedule["privacy-retention"]
+    assert entry["task"] == "privacy.retention"
+    assert "privacy.retention" in app.tasks
