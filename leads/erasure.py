@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Table, delete, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from leads.blind_index import blind_index_for_email
@@ -183,6 +184,26 @@ def _open_job(
     return job, target
 
 
+def _start_once(
+    vault: Vault, lead_id: uuid.UUID, actor: str, channel: str
+) -> tuple[ErasureJob | None, ErasureTarget | None, bool]:
+    with vault.sessions.begin() as session:
+        job, target = _open_job(vault, session, lead_id, actor=actor, channel=channel)
+        completed = job is not None and job.status == ErasureStatus.COMPLETED
+    return job, target, completed
+
+
+def _start(
+    vault: Vault, lead_id: uuid.UUID, *, actor: str, channel: str
+) -> tuple[ErasureJob | None, ErasureTarget | None, bool]:
+    """Open or reopen the job, retrying once after a concurrent insert."""
+    try:
+        return _start_once(vault, lead_id, actor, channel)
+    except IntegrityError:
+        log.info("erasure.job_race retrying=1")
+        return _start_once(vault, lead_id, actor, channel)
+
+
 def _secure_delete(session: Session) -> None:
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("PRAGMA secure_delete=ON"))
@@ -217,7 +238,9 @@ def _erase_in_database(
     vault: Vault, lead_id: uuid.UUID, actor: str, outcome: ErasureOutcome
 ) -> None:
     with vault.sessions.begin() as session:
-        if session.get(Lead, lead_id) is None:
+        # Locks the row: a concurrent erasure of the same subject waits here,
+        # then finds it gone and records nothing twice.
+        if session.get(Lead, lead_id, with_for_update=True) is None:
             return
         _secure_delete(session)
         outcome.removed.update(_erase_linked_rows(session, lead_id))
@@ -303,9 +326,7 @@ def erase_subject_everywhere(
         list(stores) if stores is not None else external_stores(settings, vault.keyring)
     )
     tables = all_tables()
-    with vault.sessions.begin() as session:
-        job, target = _open_job(vault, session, lead_id, actor=actor, channel=channel)
-        completed = job is not None and job.status == ErasureStatus.COMPLETED
+    job, target, completed = _start(vault, lead_id, actor=actor, channel=channel)
     if job is None or target is None:
         raise NotFoundError("no such subject")
     outcome = ErasureOutcome(lead_id, already_erased=completed)

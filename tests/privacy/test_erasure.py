@@ -261,3 +261,29 @@ def test_deep_verification_names_a_leak_it_did_not_erase(world: World) -> None:
     assert not outcome.verification.clean
     assert "audit_events.actor" in outcome.verification.findings
     assert subject.email not in " ".join(outcome.verification.findings)
+
+
+def test_two_concurrent_erasures_of_one_subject_both_succeed(world: World) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def erase() -> None:
+        try:
+            _erase(world)
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=erase) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    with world.vault.sessions() as session:
+        events = session.scalar(
+            select(func.count()).where(AuditEvent.action == "subject.erased")
+        )
+        assert events == 1
+        assert verify_chain(session).ok
+    assert _leftovers(world) == []
