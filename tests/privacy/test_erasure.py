@@ -20,6 +20,9 @@ from leads.errors import NotFoundError
 from leads.importer import import_leads
 from leads.models import AuditEvent, Lead, Suppression
 from leads.privacy_stores import ErasureTarget
+from nurture.models import NurtureEnrollment
+from nurture.scheduler import enroll_from_outbox
+from nurture.sequences import default_sequences
 from nurture.suppression import is_lead_suppressed
 from tests.privacy.conftest import REDIS_URL, World
 from tests.privacy.scanning import (
@@ -141,6 +144,9 @@ def test_suppression_blocks_a_reimport_from_being_emailed(world: World) -> None:
         "email": subject.email,
         "company": "Again Sdn Bhd",
         "job_title": "CTO",
+        "company_size": "201-1000",
+        "timeline": "this_month",
+        "budget": "over_200k",
         "consents": [
             {
                 "purpose": purpose,
@@ -151,15 +157,21 @@ def test_suppression_blocks_a_reimport_from_being_emailed(world: World) -> None:
             for purpose in ("sales_contact", "email_nurture")
         ],
     }
-    report = import_leads(world.vault, [json.dumps(record)])
-    assert report.created == 1
-    with world.vault.sessions() as session:
+    control = dict(record, email="control.lead@example.org")
+    report = import_leads(world.vault, [json.dumps(record), json.dumps(control)])
+    assert report.created == 2
+    with world.vault.sessions.begin() as session:
         again = world.vault.find_lead_id(session, subject.email)
+        fresh = world.vault.find_lead_id(session, "control.lead@example.org")
         assert again is not None and again != subject.lead_id
         assert world.vault.is_suppressed(session, subject.email)
         assert is_lead_suppressed(session, again)
         reasons = session.scalars(select(Suppression.reason)).all()
+        enroll_from_outbox(session, default_sequences(), world.settings, 100)
+        enrolled = set(session.scalars(select(NurtureEnrollment.lead_id)))
     assert reasons == ["erased"]
+    assert fresh in enrolled
+    assert again not in enrolled
 
 
 def test_erasure_is_idempotent(world: World) -> None:
