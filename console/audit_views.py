@@ -1,4 +1,8 @@
-"""The audit trail for the privacy officer, with the chain's status."""
+"""The audit trail for the privacy officer, with the chain's status.
+
+Actors that are console users are shown with their work address next to
+their id, so the officer sees who saw what.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ from starlette.routing import Route
 
 from console.access import Role, requires
 from console.context import console_context
+from console.models import ConsoleUser
 from console.pages import render
+from console.users import user_email
 from leads.audit import verify_chain
 from leads.models import AuditEvent
 
@@ -44,8 +50,13 @@ def _audit(request: Request) -> Response:
     with context.transaction() as session:
         events = list(session.scalars(query))
         report = verify_chain(session)
+        staff = {
+            f"user:{user.id}": user_email(context.keyring, user)
+            for user in session.scalars(select(ConsoleUser))
+        }
     values: dict[str, Any] = {
         "events": events,
+        "staff": staff,
         "report": report,
         "action": action,
         "actor": actor,

@@ -3,8 +3,8 @@
 Object-level rules (on top of each route's role rule):
 
 * a salesperson sees qualified leads that are unassigned or their own, may
-  claim an unassigned one, and may change the status of and add notes to
-  their own;
+  claim an unassigned one, and may reveal the personal fields of, change
+  the status of and add notes to their own;
 * a manager sees and acts on every lead of the team (the whole queue) and
   assigns leads;
 * any other role sees no lead.
@@ -309,13 +309,18 @@ def reveal(
 ) -> dict[str, Personal[str] | None]:
     """Decrypt a lead's personal fields for the visitor, audited with a reason.
 
+    A salesperson reveals only leads they own (claim first); a manager any
+    lead of the team.
+
     Raises:
         NotFoundError: the lead is not visible.
-        InvalidInputError: the reason is not one of :data:`REVEAL_REASONS`.
+        InvalidInputError: the reason is not one of :data:`REVEAL_REASONS`,
+            or the lead is not the visitor's.
     """
     if reason not in REVEAL_REASONS:
         raise InvalidInputError("reason", "choose why you need the details")
     lead = lead_for(session, visitor, lead_id)
+    _require_work(visitor, lead)
     fields = vault.read_personal(session, lead.id)
     record_audit(
         session,

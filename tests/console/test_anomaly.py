@@ -44,7 +44,10 @@ def test_reveals_above_threshold_alert_admins_and_lock(tmp_path: Path) -> None:
         vault = Vault.from_settings(settings)
         make_staff(vault, settings, Role.ADMIN, "boss@team.example")
         member = make_staff(vault, settings, Role.SALES, "curious@team.example")
-        leads = [make_lead(vault, f"l{n}@cust.example") for n in range(4)]
+        leads = [
+            make_lead(vault, f"l{n}@cust.example", owner_id=member.user_id)
+            for n in range(4)
+        ]
         client = TestClient(create_app(settings))
         sign_in(client, member)
         for lead_id in leads[:3]:

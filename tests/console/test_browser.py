@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import socket
 import threading
@@ -113,7 +114,7 @@ def _sign_in(page: Any, base: str, member: StaffMember, shot: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.screenshot(path=str(ARTIFACTS / f"{shot}-1-password.png"))
     page.click("button:has-text('Continue')")
-    page.wait_for_url(f"{base}/console/mfa")
+    page.wait_for_url(re.compile(r".*/console/mfa(\?.*)?$"))
     page.fill("input[name=code]", member.code())
     page.screenshot(path=str(ARTIFACTS / f"{shot}-2-totp.png"))
     page.click("button:has-text('Sign in')")

@@ -74,6 +74,9 @@ def test_claim_reveal_note_and_status_stop_follow_ups(
 
     masked = sales.get(page).text
     assert "Siti Nurhaliza" not in masked and "claim@cust.example" not in masked
+    assert "Claim the lead to see its contact details" in masked
+    early = post_form(sales, page, f"{page}/reveal", {"reason": "call_back"})
+    assert early.status_code == 409  # type: ignore[attr-defined]
     refused = post_form(sales, page, f"{page}/status", {"status": "contacted"})
     assert refused.status_code == 409  # type: ignore[attr-defined]
     assert post_form(sales, page, f"{page}/claim", {}).status_code == 303  # type: ignore[attr-defined]
