@@ -85,7 +85,7 @@ def answer_for(prompt: str, visitor: Visitor) -> str:
         (("company", "organisation", "organization", "work for"), values["company"]),
         (("title", "role", "position", "job"), "Head of Operations"),
         (("timeline", "when", "how soon"), "this quarter"),
-        (("budget",), "50k to 200k"),
+        (("budget",), "RM 50k-200k"),
         (("phone", "number", "call"), "skip"),
         (("need", "looking for", "help", "problem", "challenge"), values["need"]),
     ]
@@ -120,7 +120,15 @@ def pick_button(buttons: list[dict[str, Any]], wanted: str) -> dict[str, Any] | 
     return None
 
 
-DONE_MARKERS = ("thank", "terima kasih", "we'll be in touch", "someone from")
+SUBMITTED = "passed your enquiry to our team"
+FAILED = "couldn't pass your enquiry"
+
+
+def is_done(said: str) -> bool:
+    """Whether the bot confirmed the hand-off (raises on its failure text)."""
+    if FAILED in said:
+        raise RuntimeError("the bot could not pass the enquiry on")
+    return SUBMITTED in said
 
 
 async def run_visitor(
@@ -150,12 +158,18 @@ async def run_visitor(
         for turn in range(max_turns):
             if turn < len(opening):
                 payload: dict[str, Any] = dict(opening[turn])
+                shown = payload["text"]
             else:
                 last = messages[-1] if messages else {"text": "", "buttons": []}
-                prompt = " ".join(str(m.get("text") or "") for m in messages)
-                wanted = answer_for(str(last.get("text") or prompt), visitor)
+                wanted = answer_for(str(last.get("text") or ""), visitor)
                 button = pick_button(last.get("buttons") or [], wanted)
-                payload = {"reply": button["reply"]} if button else {"text": wanted}
+                if button:
+                    payload = {"reply": button["reply"]}
+                    shown = f"[{button.get('title')}]"
+                else:
+                    payload = {"text": wanted}
+                    shown = wanted
+            visitor.transcript.append(f"> {shown}")
             payload["session"] = session
             sent = time.perf_counter()
             response = await client.post("/chat/message", json=payload)
@@ -164,9 +178,17 @@ async def run_visitor(
                 visitor.errors.append(f"turn {turn}: {response.status_code}")
                 return
             messages = response.json()["messages"]
-            said = " ".join(str(m.get("text") or "") for m in messages)
-            visitor.transcript.append(said[:160])
-            if turn >= len(opening) and any(m in said.lower() for m in DONE_MARKERS):
+            said = " | ".join(str(m.get("text") or "") for m in messages)
+            titles = [
+                str(b.get("title")) for m in messages for b in m.get("buttons") or []
+            ]
+            visitor.transcript.append(f"< {said[:240]} {titles or ''}")
+            try:
+                done = is_done(said)
+            except RuntimeError as exc:
+                visitor.errors.append(f"turn {turn}: {exc}")
+                return
+            if done:
                 visitor.completed = True
                 return
         visitor.errors.append("form not completed within the turn limit")
@@ -322,6 +344,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--redis-db", type=int, default=12)
     parser.add_argument("--keep", action="store_true", help="keep var and database")
+    parser.add_argument(
+        "--transcript", action="store_true", help="show visitor 0's conversation"
+    )
     arguments = parser.parse_args()
 
     busy = [port for port in (*FIXED_PORTS, arguments.port) if port_in_use(port)]
@@ -420,20 +445,33 @@ def main() -> int:
         from sqlalchemy import create_engine, text
 
         engine = create_engine(pg_url)
+        # Done when the outbox is drained, every enrollment's first step is
+        # sent, and nothing changed for a few seconds.
         expected = 0
+        stable_since = time.monotonic()
+        last_seen: tuple[int, int, int] = (-1, -1, -1)
         waited = time.monotonic()
         while time.monotonic() - waited < arguments.mail_timeout:
             with engine.connect() as connection:
+                pending = connection.execute(
+                    text(
+                        "SELECT count(*) FROM outbox_events WHERE processed_at IS NULL"
+                    )
+                ).scalar_one()
                 expected = connection.execute(
                     text("SELECT count(*) FROM nurture_enrollments")
                 ).scalar_one()
                 sent = connection.execute(
                     text(
-                        "SELECT count(*) FROM nurture_sends "
+                        "SELECT count(DISTINCT enrollment_id) FROM nurture_sends "
                         "WHERE state IN ('sent', 'unconfirmed')"
                     )
                 ).scalar_one()
-            if expected and sent >= expected:
+            seen = (pending, expected, sent)
+            if seen != last_seen:
+                last_seen, stable_since = seen, time.monotonic()
+            settled = time.monotonic() - stable_since >= 5
+            if pending == 0 and expected and sent >= expected and settled:
                 break
             time.sleep(1)
         with engine.connect() as connection:
@@ -457,6 +495,7 @@ def main() -> int:
         except httpx.HTTPError as exc:
             metrics_text = f"unavailable: {type(exc).__name__}"
     finally:
+        died = stack.dead()
         stack.stop()
 
     turns = [t for v in visitors for t in v.turns]
@@ -487,9 +526,14 @@ def main() -> int:
             "emails_per_second": round(sent / send_span, 1) if send_span else None,
             "email_send_span_seconds": round(send_span, 1),
             "metrics_scrape_ok": "leadguard_chat_turns_total" in metrics_text,
-            "dead_processes": stack.dead(),
+            "died_during_run": died,
         }
     )
+    if arguments.transcript and visitors:
+        result["transcript"] = [
+            line.replace(visitors[0].token, "<token>")
+            for line in visitors[0].transcript
+        ]
     if completed < len(visitors) and visitors:
         incomplete = next(v for v in visitors if not v.completed)
         result["incomplete_transcript_sample"] = [
