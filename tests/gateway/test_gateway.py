@@ -322,3 +322,29 @@ async def test_state_is_built_on_first_use(tmp_path: Any) -> None:
     async with client_for(app, "http://evil.example") as client:
         assert (await client.post("/chat/session", json={})).status_code == 403
     assert isinstance(getattr(app.state, STATE_ATTRIBUTE), GatewayState)
+
+
+async def test_widget_files_are_served_for_other_origins(
+    client: httpx.AsyncClient,
+) -> None:
+    script = await client.get("/widget/leadguard-widget.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert script.headers["cross-origin-resource-policy"] == "cross-origin"
+    assert "set-cookie" not in script.headers
+    assert "innerHTML" not in script.text
+    styles = await client.get("/widget/leadguard-widget.css")
+    assert styles.headers["content-type"].startswith("text/css")
+    for name in ("../gateway.py", "..%2Fgateway.py", "other.js", "pages.css.map"):
+        assert (await client.get(f"/widget/{name}")).status_code == 404
+
+
+async def test_demo_site_embeds_the_widget_with_one_tag(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/")
+    assert page.status_code == 200
+    assert page.text.count("<script") == 1
+    assert 'src="/widget/leadguard-widget.js"' in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "set-cookie" not in page.headers
