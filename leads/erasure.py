@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from leads.blind_index import blind_index_for_email
 from leads.erasure_check import VerificationReport, sqlite_files, verify_erasure
 from leads.erasure_job import ErasureJob, ErasureStatus
-from leads.errors import NotFoundError
+from leads.errors import InvalidInputError, NotFoundError
 from leads.linked_rows import linked_tables
 from leads.model_registry import all_tables
 from leads.models import Lead, LeadChatSession, PrivacyRequest, utcnow
@@ -87,18 +87,6 @@ class ErasureOutcome:
     def total_removed(self) -> int:
         """The number of records removed across every store."""
         return sum(self.removed.values())
-
-    def summary(self) -> dict[str, object]:
-        """Return a JSON-ready summary (counts and store names only)."""
-        return {
-            "lead_id": str(self.lead_id),
-            "already_erased": self.already_erased,
-            "removed": {k: v for k, v in sorted(self.removed.items()) if v},
-            "unreachable": dict(self.unreachable),
-            "verified_clean": self.verification.clean if self.verification else None,
-            "verification_deep": self.verification.deep if self.verification else None,
-            "findings": list(self.verification.findings) if self.verification else [],
-        }
 
 
 def _chat_sessions(session: Session, lead_id: uuid.UUID) -> list[str]:
@@ -320,7 +308,10 @@ def erase_subject_everywhere(
 
     Raises:
         NotFoundError: no lead and no erasure job with this id exist.
+        InvalidInputError: the channel is unknown.
     """
+    if channel not in CHANNELS:
+        raise InvalidInputError("channel", f"unknown channel {channel!r}")
     settings = settings or get_settings()
     stores = (
         list(stores) if stores is not None else external_stores(settings, vault.keyring)
