@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import secrets
 import signal
 import statistics
@@ -131,11 +132,37 @@ def is_done(said: str) -> bool:
     return SUBMITTED in said
 
 
+@dataclass(frozen=True)
+class Pace:
+    """How a visitor paces the conversation (human typing, staggered arrival)."""
+
+    think_min: float
+    think_max: float
+    ramp_seconds: float
+    visitors: int
+
+    def arrival(self, number: int) -> float:
+        """Seconds after the start at which visitor ``number`` opens the chat."""
+        return number * self.ramp_seconds / max(self.visitors, 1)
+
+    def think(self, rng: random.Random) -> float:
+        """Seconds a visitor takes to read and type the next answer."""
+        return rng.uniform(self.think_min, self.think_max)
+
+
 async def run_visitor(
-    visitor: Visitor, base: str, origin: str, max_turns: int, timeout: float
+    visitor: Visitor,
+    base: str,
+    origin: str,
+    max_turns: int,
+    timeout: float,
+    pace: Pace,
 ) -> None:
     """Drive one conversation to the end of the lead form."""
     import httpx
+
+    rng = random.Random(visitor.number)
+    await asyncio.sleep(pace.arrival(visitor.number))
 
     transport = httpx.AsyncHTTPTransport(
         local_address=f"127.0.{1 + visitor.number // 250}.{1 + visitor.number % 250}"
@@ -170,6 +197,7 @@ async def run_visitor(
                     payload = {"text": wanted}
                     shown = wanted
             visitor.transcript.append(f"> {shown}")
+            await asyncio.sleep(pace.think(rng))
             payload["session"] = session
             sent = time.perf_counter()
             response = await client.post("/chat/message", json=payload)
@@ -341,6 +369,9 @@ def main() -> int:
     parser.add_argument("--max-turns", type=int, default=30)
     parser.add_argument("--turn-timeout", type=float, default=30.0)
     parser.add_argument("--mail-timeout", type=float, default=180.0)
+    parser.add_argument("--think-min", type=float, default=2.0, help="seconds")
+    parser.add_argument("--think-max", type=float, default=6.0, help="seconds")
+    parser.add_argument("--ramp", type=float, default=15.0, help="arrivals spread")
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--redis-db", type=int, default=12)
     parser.add_argument("--keep", action="store_true", help="keep var and database")
@@ -427,11 +458,19 @@ def main() -> int:
         mail_dir = var_dir / "mail"
         mail_before_chat = count_mail(mail_dir)
 
+        pace = Pace(
+            arguments.think_min, arguments.think_max, arguments.ramp, len(visitors)
+        )
+        result["pace"] = {
+            "think_seconds": [arguments.think_min, arguments.think_max],
+            "arrivals_over_seconds": arguments.ramp,
+        }
+
         async def chat() -> None:
             await asyncio.gather(
                 *(
                     run_visitor(
-                        v, base, base, arguments.max_turns, arguments.turn_timeout
+                        v, base, base, arguments.max_turns, arguments.turn_timeout, pace
                     )
                     for v in visitors
                 )
