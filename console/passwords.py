@@ -6,6 +6,7 @@ welcome; the upper bound only keeps hashing cost bounded).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -18,9 +19,14 @@ MAX_PASSWORD_LENGTH = 1024
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 defaults
 
-# Verified against when the account is unknown, so that an unknown address
-# costs as much time as a wrong password.
-_DUMMY_HASH = _hasher.hash("leadguard-dummy-password")
+
+@functools.cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash verified when the account is unknown or has no password yet.
+
+    An unknown address then costs as much time as a wrong password.
+    """
+    return hasher.hash("leadguard-dummy-password")
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ def verify_password(stored_hash: str | None, password: str) -> PasswordCheck:
         password = password[:MAX_PASSWORD_LENGTH]
         stored_hash = None
     try:
-        _hasher.verify(stored_hash or _DUMMY_HASH, password)
+        _hasher.verify(stored_hash or _dummy_hash(_hasher), password)
     except (VerificationError, InvalidHashError):
         return PasswordCheck(False)
     if stored_hash is None:

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from argon2 import PasswordHasher
 from starlette.applications import Starlette
 from starlette.exceptions import StarletteDeprecationWarning
 
+from console import passwords
 from console.access import Role
 from console.app import create_app
 from console.users import complete_setup_password, create_user, totp_secret
@@ -130,6 +132,20 @@ def post_form(
     token = csrf_from(client.get(page_path).text)
     return client.post(
         action, data={**data, "csrf_token": token}, follow_redirects=False
+    )
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash with cheap argon2id parameters in tests (still the real library).
+
+    The production parameters (RFC 9106 low-memory profile) cost most of a
+    second per hash on a busy two-core machine; every test signs in.
+    """
+    monkeypatch.setattr(
+        passwords,
+        "_hasher",
+        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
     )
 
 

@@ -260,7 +260,7 @@ def test_outdated_password_hash_is_replaced(
     client: TestClient, console_vault: Vault, staff: dict
 ) -> None:
     member = staff[Role.SALES]
-    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    weak = PasswordHasher(time_cost=1, memory_cost=512, parallelism=1).hash(PASSWORD)
     with console_vault.sessions.begin() as session:
         session.execute(
             update(ConsoleUser)
