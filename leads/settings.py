@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     nurture_demo: bool = False
     nurture_demo_day_seconds: float = Field(default=60.0, gt=0, le=86_400)
     nurture_sequences_dir: Path | None = None
+    nurture_claim_lease_seconds: float = Field(default=600.0, ge=1)
     retention_unqualified_leads_days: int = Field(default=180, ge=1)
     transcript_retention_days: int = Field(
         default=30,

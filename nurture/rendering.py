@@ -16,7 +16,7 @@ from pathlib import Path
 
 import css_inline
 import html2text
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from leads.personal import Personal
@@ -54,6 +54,12 @@ def _layout_environment() -> Environment:
 @functools.cache
 def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, html: bool) -> Template:
+    environment = html_environment() if html else text_environment()
+    return environment.from_string(source)
 
 
 def html_to_text(html: str) -> str:
@@ -109,8 +115,8 @@ def render_step(
         jinja2.exceptions.SecurityError: a template tried to leave the sandbox.
     """
     context = _context(personal, qualifying, unsubscribe_url, sender_name)
-    subject = text_environment().from_string(step.subject).render(context)
-    body = html_environment().from_string(step.html).render(context)
+    subject = _compiled(step.subject, False).render(context)
+    body = _compiled(step.html, True).render(context)
     page = (
         _layout_environment()
         .get_template("email_layout.html")
@@ -122,7 +128,7 @@ def render_step(
     )
     html = _inliner().inline(page)
     if step.text is not None:
-        text = text_environment().from_string(step.text).render(context).strip()
+        text = _compiled(step.text, False).render(context).strip()
         text += "\n"
     else:
         text = html_to_text(body)

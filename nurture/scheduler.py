@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 
 QUALIFIED_TOPIC = "lead.qualified"
 DISPATCH_CHUNK = 25
-CLAIM_LEASE = dt.timedelta(minutes=10)
 
 Publish = Callable[[list[int]], None]
 

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from leads.audit import record_audit
 from leads.consent import may_use
 from leads.keyring import KeyRing
+from leads.metrics import record_email
 from leads.models import Lead, LeadStatus, Purpose, utcnow
 from leads.personal import Personal
 from leads.settings import Settings
@@ -62,7 +63,6 @@ from nurture.progress import advance_enrollment
 from nurture.relay import SmtpRelay
 from nurture.rendering import render_step
 from nurture.schedule import in_window, lead_zone, next_open
-from nurture.scheduler import CLAIM_LEASE
 from nurture.sequences import Sequence, SequenceSet
 from nurture.suppression import is_lead_suppressed, suppress_index
 from nurture.throttle import SendThrottle
@@ -88,6 +88,15 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"
     BOUNCED = "bounced"
     UNCONFIRMED = "unconfirmed"
+
+
+_METRIC_OF = {
+    Outcome.SENT: "sent",
+    Outcome.UNCONFIRMED: "sent",
+    Outcome.BOUNCED: "failed",
+    Outcome.FAILED: "failed",
+    Outcome.CANCELLED: "suppressed",
+}
 
 
 @dataclass(frozen=True, repr=False)
@@ -307,7 +316,8 @@ class Sender:
                 return False
             send.state = SendState.SENDING
             send.attempts += 1
-            send.due_at = utcnow() + CLAIM_LEASE
+            lease = self.settings.nurture_claim_lease_seconds
+            send.due_at = utcnow() + dt.timedelta(seconds=lease)
         return True
 
     # -- 4. outcomes -----------------------------------------------------
@@ -375,6 +385,12 @@ class Sender:
             ConfigurationError: SMTP or DKIM settings are unusable.
             DecryptionError: the lead's fields cannot be opened.
         """
+        outcome = self._send(send_id)
+        if outcome in _METRIC_OF:
+            record_email(_METRIC_OF[outcome])
+        return outcome
+
+    def _send(self, send_id: int) -> Outcome:
         prepared = self._prepare(send_id)
         if isinstance(prepared, Outcome):
             log.info("nurture.send send_id=%s outcome=%s", send_id, prepared)

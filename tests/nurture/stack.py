@@ -86,6 +86,7 @@ class NurtureStack:
             "LEADGUARD_NURTURE_RETRY_MAX_SECONDS": "2",
             "LEADGUARD_NURTURE_MAX_ATTEMPTS": "30",
             "LEADGUARD_NURTURE_REDISPATCH_SECONDS": "4",
+            "LEADGUARD_NURTURE_CLAIM_LEASE_SECONDS": "5",
             "LEADGUARD_PUBLIC_BASE_URL": "https://leads.example.com",
             **self.extra,
         }
@@ -221,6 +222,11 @@ class NurtureStack:
             self.settings,
             self.publish,
         )
+
+    def count(self) -> int:
+        if not self.mail_dir.exists():
+            return 0
+        return sum(1 for _ in self.mail_dir.glob("*.eml"))
 
     def messages(self) -> list[EmailMessage]:
         if not self.mail_dir.exists():

@@ -22,6 +22,7 @@ from nurture.models import NurtureSend, SendState
 from nurture.tokens import open_unsubscribe_token
 from nurture.unsubscribe import unsubscribe_lead
 from tests.leads.canaries import hits_in_bytes
+from tests.nurture.bulk import add_leads
 from tests.nurture.conftest import add_lead
 from tests.nurture.stack import REDIS_URL, NurtureStack, wait_for
 
@@ -214,14 +215,13 @@ def test_sigkill_mid_run_delivers_each_email_exactly_once(
 ) -> None:
     stack = single_stack
     vault = Vault.from_settings(stack.settings)
-    for number in range(total):
-        add_lead(vault, email=f"bulk{number}@example.com", name=f"Bulk {number}")
+    add_leads(vault, total)
     stack.start_sink()
     stack.tick(vault)
     stack.start_worker()
-    wait_for(lambda: len(stack.messages()) >= total // 4, 120, "a quarter sent")
+    wait_for(lambda: stack.count() >= total // 4, 120, "a quarter sent")
     stack.kill_workers()
-    killed_at = len(stack.messages())
+    killed_at = stack.count()
     assert killed_at < total
     stack.start_worker()
 
