@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy import select
 
 from console.access import Role
+from console.models import ConsoleUser
 from console.users import (
     create_user,
     ensure_first_admin,
     find_user_by_email,
     issue_setup_link,
     parse_role,
+    user_email,
 )
 from leads.audit import record_audit
 from leads.cli.context import open_vault
@@ -83,3 +86,22 @@ def reset_command(email: str) -> None:
         record_audit(session, actor="cli", action="user.reset", target_id=str(user.id))
     click.echo("new one-time setup link (the old password and TOTP no longer work):")
     click.echo(link)
+
+
+@users.command("list")
+def list_command() -> None:
+    """List console users: address, role and state."""
+    settings = get_settings()
+    vault = open_vault(settings)
+    with vault.sessions() as session:
+        query = select(ConsoleUser).order_by(ConsoleUser.created_at)
+        accounts = list(session.scalars(query))
+        for user in accounts:
+            state = (
+                "disabled"
+                if user.disabled
+                else ("active" if user.totp_confirmed else "setup pending")
+            )
+            click.echo(f"{user_email(vault.keyring, user):<40} {user.role:<16} {state}")
+    if not accounts:
+        click.echo("no console users yet; run: leadguard users ensure-first-admin")
