@@ -19,7 +19,8 @@ The channel is also where a broken conversation store becomes loud:
 * after start-up it checks that the agent's tracker store is
   :class:`bot.tracker_store.EncryptedSQLTrackerStore` (Rasa silently falls
   back to an in-memory store when it cannot import a custom one) and stops
-  the server with exit status 78 if not;
+  the server with exit status 78 if not (and then purges expired
+  conversations once);
 * after each message it asks the store whether saving or loading this
   conversation failed (Rasa's fail-safe wrapper would otherwise answer from
   a lost or in-memory conversation) and answers 503 instead.
@@ -88,6 +89,17 @@ def verify_encrypted_store(app: Sanic) -> bool:
     return True
 
 
+def purge_on_start(app: Sanic) -> None:
+    """Delete expired conversations once at start-up (retention)."""
+    store = encrypted_store_of(app)
+    try:
+        removed = store.purge_expired() if store is not None else 0
+    except Exception as exc:
+        log.error("tracker_store.purge_failed error=%s", type(exc).__name__)
+        return
+    log.info("tracker_store.purged_on_start count=%s", removed)
+
+
 def _notice_given(messages: list[dict[str, Any]]) -> bool:
     return any(REMOVED_MARKER in str(m.get("text") or "") for m in messages)
 
@@ -114,6 +126,7 @@ class RedactingRestInput(RestInput):
         async def check_store(app: Sanic, _loop: Any) -> None:
             if not verify_encrypted_store(app):
                 os._exit(EXIT_STORE_NOT_ENCRYPTED)
+            purge_on_start(app)
 
         @hook.route("/", methods=["GET"])
         async def status(request: Request) -> HTTPResponse:
