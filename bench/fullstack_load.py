@@ -164,62 +164,73 @@ async def run_visitor(
     rng = random.Random(visitor.number)
     await asyncio.sleep(pace.arrival(visitor.number))
 
+    # A browser drops an idle keep-alive connection before the server does
+    # (uvicorn closes after 5 s); so does this client.
     transport = httpx.AsyncHTTPTransport(
-        local_address=f"127.0.{1 + visitor.number // 250}.{1 + visitor.number % 250}"
+        local_address=f"127.0.{1 + visitor.number // 250}.{1 + visitor.number % 250}",
+        limits=httpx.Limits(keepalive_expiry=3.0),
     )
     headers = {"Origin": origin}
     async with httpx.AsyncClient(
         transport=transport, base_url=base, headers=headers, timeout=timeout
     ) as client:
-        started = await client.post("/chat/session", json={"language": "en"})
-        if started.status_code != 200:
-            visitor.errors.append(f"session {started.status_code}")
-            return
-        body = started.json()
-        session = body["session"]
-        messages = body["messages"]
-        opening = [
-            {"text": "hello"},
-            {"text": "I'd like a demo for my team"},
-        ]
-        for turn in range(max_turns):
-            if turn < len(opening):
-                payload: dict[str, Any] = dict(opening[turn])
-                shown = payload["text"]
+        try:
+            await converse(client, visitor, max_turns, pace, rng)
+        except httpx.HTTPError as exc:
+            visitor.errors.append(f"transport: {type(exc).__name__}")
+
+
+async def converse(
+    client: Any, visitor: Visitor, max_turns: int, pace: Pace, rng: random.Random
+) -> None:
+    """The conversation itself, over one client."""
+    started = await client.post("/chat/session", json={"language": "en"})
+    if started.status_code != 200:
+        visitor.errors.append(f"session {started.status_code}")
+        return
+    body = started.json()
+    session = body["session"]
+    messages = body["messages"]
+    opening = [
+        {"text": "hello"},
+        {"text": "I'd like a demo for my team"},
+    ]
+    for turn in range(max_turns):
+        if turn < len(opening):
+            payload: dict[str, Any] = dict(opening[turn])
+            shown = payload["text"]
+        else:
+            last = messages[-1] if messages else {"text": "", "buttons": []}
+            wanted = answer_for(str(last.get("text") or ""), visitor)
+            button = pick_button(last.get("buttons") or [], wanted)
+            if button:
+                payload = {"reply": button["reply"]}
+                shown = f"[{button.get('title')}]"
             else:
-                last = messages[-1] if messages else {"text": "", "buttons": []}
-                wanted = answer_for(str(last.get("text") or ""), visitor)
-                button = pick_button(last.get("buttons") or [], wanted)
-                if button:
-                    payload = {"reply": button["reply"]}
-                    shown = f"[{button.get('title')}]"
-                else:
-                    payload = {"text": wanted}
-                    shown = wanted
-            visitor.transcript.append(f"> {shown}")
-            await asyncio.sleep(pace.think(rng))
-            payload["session"] = session
-            sent = time.perf_counter()
-            response = await client.post("/chat/message", json=payload)
-            visitor.turns.append(time.perf_counter() - sent)
-            if response.status_code != 200:
-                visitor.errors.append(f"turn {turn}: {response.status_code}")
-                return
-            messages = response.json()["messages"]
-            said = " | ".join(str(m.get("text") or "") for m in messages)
-            titles = [
-                str(b.get("title")) for m in messages for b in m.get("buttons") or []
-            ]
-            visitor.transcript.append(f"< {said[:240]} {titles or ''}")
-            try:
-                done = is_done(said)
-            except RuntimeError as exc:
-                visitor.errors.append(f"turn {turn}: {exc}")
-                return
-            if done:
-                visitor.completed = True
-                return
-        visitor.errors.append("form not completed within the turn limit")
+                payload = {"text": wanted}
+                shown = wanted
+        visitor.transcript.append(f"> {shown}")
+        await asyncio.sleep(pace.think(rng))
+        payload["session"] = session
+        sent = time.perf_counter()
+        response = await client.post("/chat/message", json=payload)
+        visitor.turns.append(time.perf_counter() - sent)
+        if response.status_code != 200:
+            visitor.errors.append(f"turn {turn}: {response.status_code}")
+            return
+        messages = response.json()["messages"]
+        said = " | ".join(str(m.get("text") or "") for m in messages)
+        titles = [str(b.get("title")) for m in messages for b in m.get("buttons") or []]
+        visitor.transcript.append(f"< {said[:240]} {titles or ''}")
+        try:
+            done = is_done(said)
+        except RuntimeError as exc:
+            visitor.errors.append(f"turn {turn}: {exc}")
+            return
+        if done:
+            visitor.completed = True
+            return
+    visitor.errors.append("form not completed within the turn limit")
 
 
 class Stack:
@@ -363,6 +374,17 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def main() -> int:
+    """Parse arguments, run the benchmark, always clean up after it."""
+    cleanup: list[Any] = []
+    try:
+        return run(cleanup)
+    finally:
+        for action in reversed(cleanup):
+            action()
+
+
+def run(cleanup: list[Any]) -> int:
+    """The benchmark; registers its clean-up actions in ``cleanup``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visitors", type=int, default=50)
     parser.add_argument("--seed-leads", type=int, default=200)
@@ -387,6 +409,9 @@ def main() -> int:
         )
     var_dir = Path(tempfile.mkdtemp(prefix="leadguard-fullstack-"))
     database = create_database()
+    if not arguments.keep:
+        cleanup.append(lambda: subprocess.run(["rm", "-rf", str(var_dir)], check=False))
+        cleanup.append(lambda: drop_database(database))
     pg_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
     broker_db, limits_db = arguments.redis_db, arguments.redis_db + 1
     import redis
@@ -588,10 +613,7 @@ def main() -> int:
         hits["postgresql"] == 0 and hits["redis"] == 0 and hits["files_and_logs"] == 0
     )
     result["zero_canaries"] = clean
-    if not arguments.keep:
-        drop_database(database)
-        subprocess.run(["rm", "-rf", str(var_dir)], check=False)
-    else:
+    if arguments.keep:
         result["kept"] = {"var_dir": str(var_dir), "database": database}
     ok = clean and not errors and completed == len(visitors)
     return finish(result, 0 if ok else 1)
