@@ -25,11 +25,12 @@ from aiosmtpd.smtp import Envelope, Session
 
 from leads.settings import get_settings
 
-__all__ = ["MailFolderHandler", "mail_dir", "start_sink"]
+__all__ = ["MailFolderHandler", "mail_dir", "quiet_smtp_logs", "start_sink"]
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+AIOSMTPD_LOGGER = "mail.log"
 
 
 def mail_dir(var_dir: Path | None = None) -> Path:
@@ -68,8 +69,14 @@ class _Controller(Controller):
         )
 
 
+def quiet_smtp_logs() -> None:
+    """Hold aiosmtpd's logger at WARNING: at DEBUG it logs every data line."""
+    logging.getLogger(AIOSMTPD_LOGGER).setLevel(logging.WARNING)
+
+
 def start_sink(folder: Path, host: str = "127.0.0.1", port: int = 8025) -> Any:
     """Start the sink in a background thread and return its controller."""
+    quiet_smtp_logs()
     controller = _Controller(MailFolderHandler(folder), hostname=host, port=port)
     controller.start()
     return controller
@@ -85,6 +92,7 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=mail_dir(settings.var_dir))
     args = parser.parse_args()
     configure_logging()
+    quiet_smtp_logs()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
