@@ -22,8 +22,12 @@ from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 from sanic.request import Request
+from sqlalchemy.exc import SQLAlchemyError
 
+from actions.vault_access import get_vault
+from leads.errors import LeadguardError
 from leads.logconfig import configure_logging
+from leads.scoring import default_rules
 from leads.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,26 @@ def build_app() -> Sanic[Any, Any]:
     return built
 
 
+def check_start_up() -> None:
+    """Load the scoring rules and open the vault before serving.
+
+    Raises:
+        SystemExit: the rules file is invalid (the message names file, line
+            and reason), or the key ring or database is unusable.
+    """
+    try:
+        default_rules()
+        get_vault()
+    except LeadguardError as exc:
+        log.critical("action_server.cannot_start reason=%s", exc)
+        raise SystemExit(f"action server: {exc}") from None
+    except SQLAlchemyError as exc:
+        log.critical("action_server.cannot_start error=%s", type(exc).__name__)
+        raise SystemExit(
+            "action server: the database is unusable; run 'leadguard db upgrade'"
+        ) from None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the action server on the loopback interface until stopped."""
     parser = argparse.ArgumentParser(description="leadguard action server")
@@ -69,6 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     port = args.port or settings.action_server_port
+    check_start_up()
     # rasa_sdk 3.21 warns on every Rasa 3.6 call; the pairing is proven by
     # the end-to-end test (tests/bot/test_end_to_end.py).
     warnings.filterwarnings("ignore", message=".*rasa_sdk.*", category=UserWarning)

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from leads.migrate import upgrade
 from tests.conftest import make_settings
 
 SECRET = "canary.server@acme-example.com.my"
@@ -52,7 +53,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     var = tmp_path_factory.mktemp("actions-var")
-    make_settings(var)
+    upgrade(make_settings(var).database_url)
     port = free_port()
     log = var / "actions.log"
     env = {**os.environ, "LEADGUARD_VAR_DIR": str(var)}
@@ -130,3 +131,16 @@ def test_a_bad_request_is_not_echoed(server: tuple[str, Path]) -> None:
     assert answer.status_code >= 400
     assert SECRET not in answer.text
     assert SECRET not in log.read_text()
+
+
+def test_invalid_scoring_rules_stop_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from actions import server
+    from leads.scoring import load_rules
+
+    broken = tmp_path / "scoring.yml"
+    broken.write_text("version: 1\npoints:\n  company_size: {}\n", encoding="utf-8")
+    monkeypatch.setattr(server, "default_rules", lambda: load_rules(broken))
+    with pytest.raises(SystemExit, match=r"scoring.yml:3: 'company_size'"):
+        server.check_start_up()
