@@ -37,6 +37,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Table, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -99,21 +100,30 @@ def _chat_sessions(session: Session, lead_id: uuid.UUID) -> list[str]:
     )
 
 
+ERASED_MARK = "leadguard.linked_rows_erased"
+
+
 def _erase_linked_rows(session: Session, lead_id: uuid.UUID) -> dict[str, int]:
+    if session.info.get(ERASED_MARK) == lead_id:
+        return {}
     chat_ids = _chat_sessions(session, lead_id)
     removed: dict[str, int] = {}
     for plan in linked_tables(all_tables(), lead_id, chat_ids, include_vault=False):
-        statement: object
-        if plan.unlink_column is not None:
-            statement = (
-                update(plan.table)
-                .where(plan.condition)
-                .values({plan.unlink_column: None})
-            )
-        else:
-            statement = delete(plan.table).where(plan.condition)
-        result = session.execute(statement)  # type: ignore[call-overload]
-        removed[plan.table.name] = int(getattr(result, "rowcount", 0) or 0)
+        count = 0
+        for condition in plan.conditions:
+            statement: Any
+            if plan.unlink_column is not None:
+                statement = (
+                    update(plan.table)
+                    .where(condition)
+                    .values({plan.unlink_column: None})
+                )
+            else:
+                statement = delete(plan.table).where(condition)
+            result = session.execute(statement)
+            count += int(getattr(result, "rowcount", 0) or 0)
+        removed[plan.table.name] = count
+    session.info[ERASED_MARK] = lead_id
     return removed
 
 

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Table, false, or_, select
+from sqlalchemy import ColumnElement, Table, or_, select
 
 LEADS_TABLE = "leads"
 CHAT_SESSION_COLUMN = "chat_session_id"
@@ -40,14 +40,22 @@ VAULT_TABLES = frozenset(
 class LinkedTable:
     """A table with rows that belong to a lead, and how to find them.
 
-    ``unlink_column`` is set when the foreign key says ``ON DELETE SET
-    NULL``: the row outlives the lead and only its link is cleared.
+    ``conditions`` are alternatives (one per path to the lead); each is run
+    as its own statement so that each can use its index (an ``OR`` across an
+    ``IN (subquery)`` would scan the whole table). ``unlink_column`` is set
+    when the foreign key says ``ON DELETE SET NULL``: the row outlives the
+    lead and only its link is cleared.
     """
 
     table: Table
-    condition: ColumnElement[bool]
+    conditions: tuple[ColumnElement[bool], ...]
     depth: int
     unlink_column: str | None = None
+
+    @property
+    def condition(self) -> ColumnElement[bool]:
+        """All the alternatives as one condition (for small queries)."""
+        return or_(*self.conditions)
 
 
 def _plan(
@@ -56,12 +64,12 @@ def _plan(
     lead_id: uuid.UUID,
     chat_ids: list[str],
     seen: frozenset[str],
-) -> tuple[ColumnElement[bool] | None, int, str | None]:
+) -> tuple[list[ColumnElement[bool]], int, str | None]:
     clauses: list[ColumnElement[bool]] = []
     depth = 0
     unlink: str | None = None
     if table.name == LEADS_TABLE:
-        return table.c.id == lead_id, 0, None
+        return [table.c.id == lead_id], 0, None
     for fk in table.foreign_keys:
         parent = fk.column.table
         if parent.name == LEADS_TABLE:
@@ -78,19 +86,17 @@ def _plan(
         inner, inner_depth, _ = _plan(
             parent_table, by_name, lead_id, chat_ids, seen | {table.name}
         )
-        if inner is None:
+        if not inner:
             continue
-        clauses.append(fk.parent.in_(select(fk.column).where(inner)))
+        clauses.append(fk.parent.in_(select(fk.column).where(or_(*inner))))
         depth = max(depth, inner_depth + 1)
     if CHAT_SESSION_COLUMN in table.c and table.name not in KEPT_TABLES:
-        column = table.c[CHAT_SESSION_COLUMN]
-        clauses.append(column.in_(chat_ids) if chat_ids else false())
+        if chat_ids:
+            clauses.append(table.c[CHAT_SESSION_COLUMN].in_(chat_ids))
         depth = max(depth, 1)
     if table.name == "consent_records":
         clauses.append(table.c.subject_id == lead_id)
-    if not clauses:
-        return None, 0, None
-    return or_(*clauses), depth, unlink
+    return clauses, depth, unlink
 
 
 def linked_tables(
@@ -116,14 +122,18 @@ def linked_tables(
             continue
         if not include_vault and table.name in VAULT_TABLES:
             continue
-        condition, depth, unlink = _plan(table, by_name, lead_id, chat_ids, frozenset())
-        if condition is not None:
-            plans.append(LinkedTable(table, condition, depth, unlink))
+        clauses, depth, unlink = _plan(table, by_name, lead_id, chat_ids, frozenset())
+        if clauses:
+            plans.append(LinkedTable(table, tuple(clauses), depth, unlink))
     return sorted(plans, key=lambda p: (-p.depth, p.table.name))
 
 
 def linked_row_conditions(
     tables: Sequence[Table], lead_id: uuid.UUID, chat_ids: list[str]
 ) -> list[tuple[Table, ColumnElement[bool]]]:
-    """Return ``(table, condition)`` for every table linked to the lead."""
-    return [(p.table, p.condition) for p in linked_tables(tables, lead_id, chat_ids)]
+    """Return ``(table, condition)`` for every path to the lead, one each."""
+    return [
+        (plan.table, condition)
+        for plan in linked_tables(tables, lead_id, chat_ids)
+        for condition in plan.conditions
+    ]

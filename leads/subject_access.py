@@ -82,9 +82,12 @@ def _linked_records(
 ) -> dict[str, list[dict[str, object]]]:
     records: dict[str, list[dict[str, object]]] = {}
     for plan in linked_tables(tables, lead_id, chat_ids, include_vault=False):
-        rows = session.execute(select(plan.table).where(plan.condition)).all()
+        rows: dict[tuple[object, ...], Any] = {}
+        for condition in plan.conditions:
+            for row in session.execute(select(plan.table).where(condition)):
+                rows[tuple(row._mapping[c] for c in plan.table.primary_key)] = row
         exported = []
-        for row in rows:
+        for row in rows.values():
             item = {
                 column.name: _json_value(getattr(row, column.name))
                 for column in plan.table.columns
