@@ -253,13 +253,17 @@ def _close_job(vault: Vault, lead_id: uuid.UUID, outcome: ErasureOutcome) -> Non
         job = session.scalar(select(ErasureJob).where(ErasureJob.lead_id == lead_id))
         if job is None:
             return
-        job.status = ErasureStatus.COMPLETED
-        job.email_index = None
+        clean = outcome.verification is None or outcome.verification.clean
+        job.status = ErasureStatus.COMPLETED if clean else ErasureStatus.UNVERIFIED
         job.completed_at = utcnow()
+        if clean:
+            job.email_index = None
         previous = dict(job.removed or {})
         for name, count in outcome.removed.items():
             previous[name] = int(previous.get(name, 0)) + count
         job.removed = {k: v for k, v in previous.items() if v}
+        if not clean:
+            return
         session.execute(
             update(PrivacyRequest)
             .where(PrivacyRequest.lead_id == lead_id)

@@ -5,7 +5,9 @@ tracker store, Redis, the development mail folder). The job row is written
 first, in its own transaction, holding only the lead id and the email's
 blind index; every step after it is idempotent, so running the erasure again
 after a crash completes it. The blind index is cleared when the job
-completes (the suppression list keeps its own copy).
+completes and its check comes out clean (the suppression list keeps its own
+copy); a job whose check still found the subject is ``unverified`` and keeps
+it, so running the erasure again can still find mail addressed to them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class ErasureStatus:
 
     RUNNING = "running"
     COMPLETED = "completed"
+    UNVERIFIED = "unverified"  # the check still found the subject; run again
 
 
 class ErasureJob(Base):

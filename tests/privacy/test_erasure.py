@@ -299,3 +299,23 @@ def test_two_concurrent_erasures_of_one_subject_both_succeed(world: World) -> No
         assert events == 1
         assert verify_chain(session).ok
     assert _leftovers(world) == []
+
+
+def test_a_leak_leaves_the_job_unverified_and_the_request_open(world: World) -> None:
+    from leads.audit import record_audit
+    from leads.models import PrivacyRequest
+
+    subject = world.subject
+    assert subject is not None
+    with world.vault.sessions.begin() as session:
+        record_audit(session, actor=subject.email, action="bug.leaked")
+        session.add(
+            PrivacyRequest(kind="erasure", channel="web", lead_id=subject.lead_id)
+        )
+    _erase(world)
+    with world.vault.sessions() as session:
+        job = session.scalar(select(ErasureJob))
+        request = session.scalar(select(PrivacyRequest))
+    assert job is not None and job.status == ErasureStatus.UNVERIFIED
+    assert job.email_index is not None
+    assert request is not None and request.status != "completed"
