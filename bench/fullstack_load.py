@@ -274,6 +274,21 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by each process group (all its children)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        groups = {p.pid: name for name, p in self.processes.items()}
+        used = dict.fromkeys(self.processes, 0.0)
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            group = int(fields[2])
+            if group in groups:
+                used[groups[group]] += (int(fields[11]) + int(fields[12])) / ticks
+        return {name: round(value, 1) for name, value in used.items()}
+
     def dead(self) -> list[str]:
         """Names of processes that exited."""
         return [name for name, p in self.processes.items() if p.poll() is not None]
@@ -501,9 +516,15 @@ def run(cleanup: list[Any]) -> int:
                 )
             )
 
+        cpu_before = stack.cpu_seconds()
         chat_started = time.monotonic()
         asyncio.run(chat())
         chat_seconds = time.monotonic() - chat_started
+        cpu_after = stack.cpu_seconds()
+        result["cpu_seconds_during_chat"] = {
+            name: round(cpu_after[name] - cpu_before.get(name, 0.0), 1)
+            for name in cpu_after
+        }
         mail_during_chat = count_mail(mail_dir) - mail_before_chat
 
         from sqlalchemy import create_engine, text
