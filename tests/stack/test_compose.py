@@ -61,8 +61,13 @@ def test_only_the_proxy_publishes_ports(config: dict[str, Any]) -> None:
         name for name, service in config["services"].items() if service.get("ports")
     }
     assert publishing == {"proxy"}
-    for name, service in config["services"].items():
-        assert not service.get("network_mode"), name
+    shared = {
+        name: service["network_mode"]
+        for name, service in config["services"].items()
+        if service.get("network_mode")
+    }
+    # the loopback-only action server lives in Rasa's network namespace
+    assert shared == {"actions": "service:rasa"}
 
 
 def test_everything_but_the_proxy_and_worker_is_internal_only(
@@ -71,7 +76,9 @@ def test_everything_but_the_proxy_and_worker_is_internal_only(
     assert config["networks"]["internal"]["internal"] is True
     for name, service in config["services"].items():
         networks = set(service.get("networks") or {})
-        if name == "proxy":
+        if name == "actions":
+            assert not networks
+        elif name == "proxy":
             assert networks == {"edge", "internal"}
         elif name == "worker":
             assert networks == {"internal", "egress"}
@@ -97,6 +104,12 @@ def test_secrets_are_files_not_values(config: dict[str, Any]) -> None:
         for key, value in (service.get("environment") or {}).items():
             if any(word in key for word in SECRET_WORDS):
                 assert str(value).startswith("/run/secrets/"), (name, key)
+
+
+def test_the_image_build_context_leaves_secrets_and_state_out() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    for path in ("deploy/secrets", "var", ".venv", ".venv-rasa", ".git"):
+        assert path in ignored
 
 
 def test_secret_files_are_ignored_by_git() -> None:
@@ -145,6 +158,9 @@ def test_rasa_runs_the_official_image_with_the_bot(config: dict[str, Any]) -> No
     )
     assert endpoints["lock_store"]["type"] == "redis"
     assert "event_broker" not in endpoints
+    assert rasa["environment"]["LEADGUARD_ACTION_ENDPOINT_URL"].startswith(
+        "http://127.0.0.1:5055/"
+    )
     assert (ROOT / "bot/tracker_store.py").is_file()
 
 
