@@ -6,7 +6,9 @@ Periods are settings (days), one per kind of record:
   never qualified, or disqualified, and untouched for the period are erased
   everywhere, like an erasure request;
 - transcripts (``LEADGUARD_TRANSCRIPT_RETENTION_DAYS``, the same variable
-  the Rasa tracker store reads): conversations untouched for the period;
+  the Rasa tracker store reads): conversations untouched for the period, and
+  the consent answers and callback requests of chat visitors who never
+  became leads;
 - email records (``LEADGUARD_RETENTION_EMAIL_RECORDS_DAYS``): finished send
   records and enrollments, and development mail files, older than the
   period;
@@ -40,7 +42,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from leads.erasure import erase_subject_everywhere
-from leads.models import AuditEvent, Lead, LeadStatus, Tier, utcnow
+from leads.models import (
+    AuditEvent,
+    CallbackRequest,
+    ConsentRecord,
+    Lead,
+    LeadChatSession,
+    LeadStatus,
+    Tier,
+    utcnow,
+)
 from leads.privacy_stores import (
     ExternalStore,
     MailFolder,
@@ -138,7 +149,30 @@ def _unqualified_leads(
     report.items.append(RetentionItem("unqualified_leads", cutoff, due, len(ids), note))
 
 
+def _anonymous_chat_records(cutoff: dt.datetime) -> list[tuple[Any, Any]]:
+    """Records of visitors who never became leads, older than ``cutoff``."""
+    linked = select(LeadChatSession.chat_session_id)
+    return [
+        (
+            ConsentRecord,
+            and_(
+                ConsentRecord.subject_id.is_(None),
+                ConsentRecord.recorded_at < cutoff,
+                ConsentRecord.chat_session_id.not_in(linked),
+            ),
+        ),
+        (
+            CallbackRequest,
+            and_(
+                CallbackRequest.lead_id.is_(None),
+                CallbackRequest.created_at < cutoff,
+            ),
+        ),
+    ]
+
+
 def _transcripts(
+    vault: Vault,
     settings: Settings,
     stores: Sequence[ExternalStore],
     report: RetentionReport,
@@ -146,14 +180,23 @@ def _transcripts(
 ) -> None:
     days = settings.transcript_retention_days
     cutoff = _cutoff(now, days)
+    due = removed = 0
+    with vault.sessions.begin() as session:
+        for model, condition in _anonymous_chat_records(cutoff):
+            due += _count(session, model, condition)
+            if not report.dry_run:
+                result = session.execute(delete(model).where(condition))
+                removed += int(getattr(result, "rowcount", 0) or 0)
     tracker = next((s for s in stores if isinstance(s, TrackerStore)), None)
     if tracker is None or tracker.unavailable() is not None:
         report.items.append(
-            RetentionItem("transcripts", cutoff, 0, 0, "tracker store not reachable")
+            RetentionItem(
+                "transcripts", cutoff, due, removed, "tracker store not reachable"
+            )
         )
         return
-    due = tracker.count_expired(days)
-    removed = 0 if report.dry_run else tracker.purge_expired(days)
+    due += tracker.count_expired(days)
+    removed += 0 if report.dry_run else tracker.purge_expired(days)
     report.items.append(RetentionItem("transcripts", cutoff, due, removed))
 
 
@@ -262,7 +305,7 @@ def run_retention(
     now = now or utcnow()
     report = RetentionReport(dry_run=dry_run)
     _unqualified_leads(vault, settings, stores, report, now, batch)
-    _transcripts(settings, stores, report, now)
+    _transcripts(vault, settings, stores, report, now)
     _email_records(vault, settings, stores, report, now)
     _audit_log(vault, settings, report, now)
     log.info(

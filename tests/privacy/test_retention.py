@@ -142,3 +142,33 @@ def test_the_periodic_task_is_on_the_beat_schedule() -> None:
     entry = app.conf.beat_schedule["privacy-retention"]
     assert entry["task"] == "privacy.retention"
     assert "privacy.retention" in app.tasks
+
+
+def test_records_of_visitors_who_never_became_leads_expire(world: World) -> None:
+    from leads.consent import ConsentAnswer, record_consent
+    from leads.models import CallbackRequest, ConsentRecord, Purpose
+
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+    with world.vault.sessions.begin() as session:
+        record_consent(
+            session,
+            ConsentAnswer(Purpose.SALES_CONTACT, False, "1", "chat", recorded_at=past),
+            chat_session_id="anonymous-visitor",
+        )
+        session.add(
+            CallbackRequest(chat_session_id="anonymous-visitor", created_at=past)
+        )
+        linked_before = session.scalar(
+            select(func.count()).where(ConsentRecord.chat_session_id.is_not(None))
+        )
+    report = run_retention(
+        world.vault, dry_run=False, settings=world.settings, stores=world.stores
+    )
+    transcripts = next(i for i in report.items if i.kind == "transcripts")
+    assert transcripts.removed == 2
+    with world.vault.sessions() as session:
+        left = session.scalar(
+            select(func.count()).where(ConsentRecord.chat_session_id.is_not(None))
+        )
+        callbacks = session.scalar(select(func.count()).select_from(CallbackRequest))
+    assert left == linked_before - 1 and callbacks == 0
