@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import click
@@ -11,6 +12,14 @@ import click
 from leads.cli.context import open_vault
 from leads.errors import InvalidInputError, LeadguardError
 from leads.settings import get_settings
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write a file only its owner can read (it holds personal data)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    path.chmod(0o600)
 
 
 def _parse_time(name: str, value: str | None) -> dt.datetime | None:
@@ -126,8 +135,7 @@ def requests_run_command(request_id: int, output: Path | None) -> None:
     if outcome.document is not None:
         if output is None:
             raise click.UsageError("an access request needs --output FILE")
-        output.write_text(json.dumps(outcome.document, indent=2), encoding="utf-8")
-        output.chmod(0o600)
+        write_private_file(output, json.dumps(outcome.document, indent=2))
     removed = (
         outcome.erasure.total_removed
         if outcome.erasure

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from leads.cli.context import open_vault
+from leads.cli.privacy import write_private_file
 from leads.erasure import erase_subject_by_email
 from leads.errors import LeadguardError, NotFoundError
 from leads.subject_access import export_subject_everywhere, render_subject_html
@@ -35,8 +36,7 @@ def export_command(email: str, html_file: Path | None) -> None:
         raise NotFoundError("no subject with that email address")
     document = export_subject_everywhere(vault, lead_id, actor="cli")
     if html_file is not None:
-        html_file.write_text(render_subject_html(document), encoding="utf-8")
-        html_file.chmod(0o600)
+        write_private_file(html_file, render_subject_html(document))
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 

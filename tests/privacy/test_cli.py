@@ -73,3 +73,14 @@ def test_subject_erase_twice_then_audit_verifies(var: Path) -> None:
     )
     verified = run(var, "audit", "verify")
     assert verified.returncode == 0 and "intact" in verified.stdout
+
+
+def test_subject_export_writes_a_private_html_page(var: Path, tmp_path: Path) -> None:
+    page = tmp_path / "subject.html"
+    result = run(
+        var, "subject", "export", "--email", "demo7-0@example.com", "--html", str(page)
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["fields"]["email"] == "demo7-0@example.com"
+    assert "demo7-0@example.com" in page.read_text()
+    assert page.stat().st_mode & 0o077 == 0
