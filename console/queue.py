@@ -339,17 +339,14 @@ def reveal(
 
 def open_callbacks(session: Session, visitor: Visitor) -> list[CallbackRequest]:
     """Open "talk to a human" requests the visitor sees, oldest first."""
-    visible_leads = select(Lead.id).where(visible_to(visitor))
+    if visitor.role not in {Role.SALES, Role.MANAGER}:
+        return []
     return list(
         session.scalars(
             select(CallbackRequest)
+            .outerjoin(Lead, Lead.id == CallbackRequest.lead_id)
             .where(CallbackRequest.status == "open")
-            .where(
-                or_(
-                    CallbackRequest.lead_id.is_(None),
-                    CallbackRequest.lead_id.in_(visible_leads),
-                )
-            )
+            .where(or_(CallbackRequest.lead_id.is_(None), visible_to(visitor)))
             .order_by(CallbackRequest.created_at)
             .limit(QUEUE_LIMIT)
         )
