@@ -122,7 +122,9 @@ def _always(_match: re.Match[str]) -> bool:
     return True
 
 
-_Rule = tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool], re.Pattern[str] | None]
+_Rule = tuple[
+    str, re.Pattern[str], Callable[[re.Match[str]], bool], re.Pattern[str] | None
+]
 
 _RULES: tuple[_Rule, ...] = (
     ("card", _CARD, _is_card, None),
@@ -150,7 +152,9 @@ def redact(text: str) -> Redaction:
         if context is not None and not context.search(text):
             continue
 
-        def replace(match: re.Match[str], kind: str = kind, accept: Any = accept) -> str:
+        def replace(
+            match: re.Match[str], kind: str = kind, accept: Any = accept
+        ) -> str:
             if not accept(match):
                 return match.group(0)
             if kind not in kinds:
@@ -161,16 +165,45 @@ def redact(text: str) -> Redaction:
     return Redaction(text, tuple(kinds))
 
 
+# Every kind above has at least six digits close together: cheaper to test
+# first than running every rule on every string.
+_SIX_DIGITS = re.compile(r"\d(?:\D{0,3}\d){5}")
+# Keys of Rasa events that only ever hold names, ids or numbers.
+_STRUCTURAL_KEYS = frozenset(
+    {
+        "event",
+        "timestamp",
+        "message_id",
+        "name",
+        "policy",
+        "confidence",
+        "input_channel",
+        "extractor",
+        "entity",
+        "start",
+        "end",
+        "processor",
+        "model_id",
+        "assistant_id",
+    }
+)
+
+
 def scrub(value: Any) -> Any:
     """Redact every string inside a JSON-like value (dicts, lists, strings).
 
     Used by the tracker store before encryption, as a second line of defence
-    behind the input channel. Keys are kept as they are.
+    behind the input channel. Keys are kept as they are; values under keys
+    that Rasa uses only for names, ids and numbers (``event``, ``name``,
+    ``message_id``, ``timestamp``...) are not inspected.
     """
     if isinstance(value, str):
-        return redact(value).text if any(c.isdigit() for c in value) else value
+        return redact(value).text if _SIX_DIGITS.search(value) else value
     if isinstance(value, dict):
-        return {key: scrub(item) for key, item in value.items()}
+        return {
+            key: item if key in _STRUCTURAL_KEYS else scrub(item)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [scrub(item) for item in value]
     return value

@@ -52,8 +52,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import QueuePool
 
-from bot.errors import TranscriptDecryptionError, TranscriptKeyError, TranscriptStoreError
+from bot.errors import (
+    TranscriptDecryptionError,
+    TranscriptKeyError,
+    TranscriptStoreError,
+)
 from bot.redaction import scrub
 from bot.transcript_keys import TranscriptKeys
 
@@ -128,10 +133,12 @@ def make_engine(url: str) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # A pool (SQLAlchemy 1.4 would open a new connection per operation).
     engine = create_engine(
         url,
         hide_parameters=True,
         future=True,
+        poolclass=QueuePool,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
     )
 
