@@ -18,11 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 import uvicorn
 
 from console.access import Role
 from console.app import create_app
+from console.users import create_user
+from leads.settings import Settings
 from leads.vault import Vault
 from tests.console.conftest import (
     PASSWORD,
@@ -59,7 +62,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[tuple[str, Vault, dict[Role, StaffMember]]]:
+def live(
+    tmp_path: Path,
+) -> Iterator[tuple[str, Vault, dict[Role, StaffMember], Settings]]:
     """The console served on a free port, with a salesperson and a manager."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -79,7 +84,7 @@ def live(tmp_path: Path) -> Iterator[tuple[str, Vault, dict[Role, StaffMember]]]
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield base, vault, staff
+    yield base, vault, staff, settings
     server.should_exit = True
     thread.join(timeout=10)
 
@@ -122,7 +127,7 @@ def _sign_in(page: Any, base: str, member: StaffMember, shot: str) -> None:
 
 
 def test_sales_signs_in_claims_and_reveals(browser: Any, live: tuple) -> None:
-    base, vault, staff = live
+    base, vault, staff, _settings = live
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     lead_id = make_lead(vault, "farah@kopi.example", name="Farah Aziz")
     violations: list[str] = []
@@ -146,7 +151,7 @@ def test_sales_signs_in_claims_and_reveals(browser: Any, live: tuple) -> None:
 
 
 def test_manager_exports_csv(browser: Any, live: tuple) -> None:
-    base, vault, staff = live
+    base, vault, staff, _settings = live
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     make_lead(vault, "eve@evil.example", name="=cmd|' /C calc'!A0")
     violations: list[str] = []
@@ -164,4 +169,40 @@ def test_manager_exports_csv(browser: Any, live: tuple) -> None:
     rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
     assert len(rows) == 1
     assert rows[0]["name"] == "'=cmd|' /C calc'!A0"
+    assert violations == []
+
+
+def test_new_user_sets_up_password_and_totp(browser: Any, live: tuple) -> None:
+    base, vault, _staff, settings = live
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with vault.sessions.begin() as session:
+        _, link = create_user(
+            session,
+            vault.keyring,
+            settings,
+            email="officer@team.example",
+            role=Role.PRIVACY_OFFICER,
+            actor="test",
+        )
+    violations: list[str] = []
+    page = _page(browser, violations)
+    page.goto(link)
+    passphrase = "correct horse battery staple " * 3
+    page.fill("input[name=password]", passphrase)
+    page.fill("input[name=confirm]", passphrase)
+    page.click("button:has-text('Continue')")
+    page.wait_for_url(f"{base}/console/enroll")
+    qr = page.locator("img.qr")
+    assert qr.evaluate("image => image.complete && image.naturalWidth > 0")
+    page.screenshot(path=str(ARTIFACTS / "setup-1-enroll.png"), full_page=True)
+    secret = page.locator("code.secret").inner_text().replace(" ", "")
+    page.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page.click("button:has-text('Confirm')")
+    page.wait_for_selector("ul.codes")
+    assert page.locator("ul.codes li").count() == 10
+    page.screenshot(path=str(ARTIFACTS / "setup-2-recovery-codes.png"), full_page=True)
+    page.click("a:has-text('continue')")
+    page.wait_for_url(f"{base}/console/audit")
+    assert "Chain verified" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "setup-3-audit-trail.png"), full_page=True)
     assert violations == []
