@@ -219,6 +219,8 @@ class AccessGuard:
             return None
         if visitor is None or not visitor.signed_in:
             if request.method in SAFE_METHODS:
+                if request.url.path in {"/console", "/console/"}:
+                    return RedirectResponse(LOGIN_PATH, 303)
                 target = quote(request.url.path, safe="/")
                 return RedirectResponse(f"{LOGIN_PATH}?next={target}", 303)
             return render(
