@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import select, text
 from starlette.applications import Starlette
 
 from console.access import Role
 from console.models import LeadNote
+from leads.errors import DecryptionError, NotFoundError
 from leads.models import AuditEvent, CallbackRequest, Lead
 from leads.settings import Settings
 from leads.vault import Vault
@@ -187,3 +189,32 @@ def test_queue_filters(app: Starlette, console_vault: Vault, staff: dict) -> Non
     assert str(hot) in high and str(cold) not in high
     everything = manager.get("/console/queue?tier=bogus&min_score=x").text
     assert everything.index(str(hot)) < everything.index(str(cold))
+
+
+def test_a_note_moved_to_another_row_or_lead_does_not_open(
+    console_vault: Vault,
+) -> None:
+    first = make_lead(console_vault, "first@cust.example")
+    second = make_lead(console_vault, "second@cust.example")
+    note_id, other_id = uuid.uuid4(), uuid.uuid4()
+    with console_vault.sessions.begin() as session:
+        sealed = console_vault.seal_for_subject(
+            session, first, ("lead_notes", "body", note_id), "private remark"
+        )
+        opened = console_vault.open_for_subject(
+            session, first, ("lead_notes", "body", note_id), sealed
+        )
+        assert opened.reveal() == "private remark"
+        assert str(opened) != "private remark"
+        for subject, place in (
+            (first, ("lead_notes", "body", other_id)),
+            (first, ("lead_notes", "title", note_id)),
+            (second, ("lead_notes", "body", note_id)),
+        ):
+            with pytest.raises(DecryptionError):
+                console_vault.open_for_subject(session, subject, place, sealed)
+        console_vault.erase_subject(session, first, actor="test")
+        with pytest.raises(NotFoundError):
+            console_vault.open_for_subject(
+                session, first, ("lead_notes", "body", note_id), sealed
+            )
