@@ -169,7 +169,7 @@ def _reveal(request: Request, reason: str) -> Response:
         lead = queue.lead_for(session, visitor, lead_id)
         values = _lead_values(context, session, visitor, lead, fields)
         alert = check_for_anomaly(
-            session, context.keyring, context.settings, visitor.user_id, 1
+            session, context.keyring, context.settings, visitor.user_id
         )
     if alert is not None:
         send_alert(alert, context.settings)
@@ -300,7 +300,7 @@ def _export(request: Request, form: FormData) -> Response:
         leads = queue.queue_leads(session, visitor, filters, limit=100_000)
         body = export_csv(session, context.vault, visitor, leads)
         alert = check_for_anomaly(
-            session, context.keyring, context.settings, visitor.user_id, len(leads)
+            session, context.keyring, context.settings, visitor.user_id
         )
     if alert is not None:
         send_alert(alert, context.settings)

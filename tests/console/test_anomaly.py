@@ -50,7 +50,8 @@ def test_reveals_above_threshold_alert_admins_and_lock(tmp_path: Path) -> None:
         ]
         client = TestClient(create_app(settings))
         sign_in(client, member)
-        for lead_id in leads[:3]:
+        # The same lead three times counts once; the third distinct lead alerts.
+        for lead_id in [leads[0], leads[0], leads[0], leads[1], leads[2]]:
             page = f"/console/leads/{lead_id}"
             response = post_form(
                 client, page, f"{page}/reveal", {"reason": "call_back"}
