@@ -56,6 +56,7 @@ class Visitor:
     turns: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     completed: bool = False
+    retries: int = 0
     transcript: list[str] = field(default_factory=list)
 
     @property
@@ -121,6 +122,11 @@ def pick_button(buttons: list[dict[str, Any]], wanted: str) -> dict[str, Any] | 
     return None
 
 
+# A 503 with "retry": true is the gateway saying the bot was too slow; the
+# widget keeps the visitor's text and sends it again. Each retry is counted
+# (``retried_turns``); a turn still failing after the retries is an error.
+RETRIES = 2
+RETRY_PAUSE_SECONDS = 2.0
 SUBMITTED = "passed your enquiry to our team"
 FAILED = "couldn't pass your enquiry"
 
@@ -212,9 +218,16 @@ async def converse(
         visitor.transcript.append(f"> {shown}")
         await asyncio.sleep(pace.think(rng))
         payload["session"] = session
-        sent = time.perf_counter()
-        response = await client.post("/chat/message", json=payload)
-        visitor.turns.append(time.perf_counter() - sent)
+        for attempt in range(RETRIES + 1):
+            sent = time.perf_counter()
+            response = await client.post("/chat/message", json=payload)
+            visitor.turns.append(time.perf_counter() - sent)
+            retry = response.status_code == 503 and response.json().get("retry")
+            if not retry or attempt == RETRIES:
+                break
+            # what the widget offers: the text is kept and sent again
+            visitor.retries += 1
+            await asyncio.sleep(RETRY_PAUSE_SECONDS)
         if response.status_code != 200:
             visitor.errors.append(f"turn {turn}: {response.status_code}")
             return
@@ -516,6 +529,7 @@ def run(cleanup: list[Any]) -> int:
                 )
             )
 
+        result["load_average_before_chat"] = [round(x, 2) for x in os.getloadavg()]
         cpu_before = stack.cpu_seconds()
         chat_started = time.monotonic()
         asyncio.run(chat())
@@ -593,6 +607,8 @@ def run(cleanup: list[Any]) -> int:
         {
             "completed_forms": completed,
             "errors": len(errors),
+            "retried_turns": sum(v.retries for v in visitors),
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
             "error_samples": errors[:5],
             "turns": len(turns),
             "turns_per_visitor": round(len(turns) / max(len(visitors), 1), 1),
