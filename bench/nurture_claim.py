@@ -145,7 +145,9 @@ def measure(database: str, size: int, rounds: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--database", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument(
+        "--database", choices=["sqlite", "postgres"], default="postgres"
+    )
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)

@@ -73,10 +73,11 @@ def plain_loop(stack: NurtureStack, emails: int, concurrency: int) -> float:
 
 
 def nurture_run(stack: NurtureStack, emails: int, vault: Vault) -> float:
+    goal = stack.count() + emails
     started = time.perf_counter()
     stack.tick(vault)
     wait_for(
-        lambda: len(list(stack.mail_dir.glob("*.eml"))) >= emails,
+        lambda: stack.count() >= goal,
         3600,
         "every email",
         step=0.05,

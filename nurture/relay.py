@@ -97,6 +97,10 @@ class SmtpRelay:
         except (OSError, smtplib.SMTPException) as exc:
             raise TemporaryDeliveryError(0, "cannot connect to the relay") from exc
         try:
+            # The body and the final "." are two writes; without NODELAY,
+            # Nagle's algorithm holds the "." until the body is acknowledged.
+            if smtp.sock is not None:
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo()
             if settings.smtp_security == "starttls":
                 if not smtp.has_extn("starttls"):

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from leads.consent import may_use
@@ -168,34 +168,44 @@ def claim_due_steps(
         The ids of the new send records.
     """
     now = now or utcnow()
-    claimed = list(
-        session.scalars(
-            _skip_locked(
-                session,
-                select(NurtureEnrollment)
-                .where(NurtureEnrollment.next_due_at <= now)
-                .order_by(NurtureEnrollment.next_due_at)
-                .limit(limit),
+    due = session.execute(
+        _skip_locked(
+            session,
+            select(
+                NurtureEnrollment.id,
+                NurtureEnrollment.lead_id,
+                NurtureEnrollment.next_step,
             )
+            .where(NurtureEnrollment.next_due_at <= now)
+            .order_by(NurtureEnrollment.next_due_at)
+            .limit(limit),
         )
+    ).all()
+    if not due:
+        return []
+    session.execute(
+        update(NurtureEnrollment)
+        .where(NurtureEnrollment.id.in_([row.id for row in due]))
+        .values(next_due_at=None)
+        .execution_options(synchronize_session=False)
     )
-    sends = []
-    for enrollment in claimed:
-        enrollment.next_due_at = None
-        sends.append(
-            NurtureSend(
-                enrollment_id=enrollment.id,
-                lead_id=enrollment.lead_id,
-                step=enrollment.next_step,
-                message_id=new_message_id(settings),
-                state=SendState.QUEUED,
-                attempts=0,
-                due_at=now,
-            )
-        )
-    session.add_all(sends)
-    session.flush()
-    return [send.id for send in sends]
+    created = session.scalars(
+        insert(NurtureSend).returning(NurtureSend.id),
+        [
+            {
+                "enrollment_id": row.id,
+                "lead_id": row.lead_id,
+                "step": row.next_step,
+                "message_id": new_message_id(settings),
+                "state": SendState.QUEUED,
+                "attempts": 0,
+                "due_at": now,
+                "created_at": now,
+            }
+            for row in due
+        ],
+    )
+    return list(created)
 
 
 def dispatch_due_sends(

@@ -154,6 +154,7 @@ class Sender:
         self.throttle = SendThrottle(settings)
         self.signer = signer_for(settings)
         self.sender = sender_address(settings)
+        self._accepted: list[tuple[int, dt.datetime]] = []
 
     def __repr__(self) -> str:
         return f"Sender({self.relay!r})"
@@ -164,8 +165,11 @@ class Sender:
         return self.vault.keyring
 
     def close(self) -> None:
-        """Close the relay connection."""
-        self.relay.close()
+        """Record accepted sends and close the relay connection."""
+        try:
+            self.flush()
+        finally:
+            self.relay.close()
 
     # -- 1. checks and rendering -----------------------------------------
 
@@ -285,8 +289,12 @@ class Sender:
     # -- 3. the claim ----------------------------------------------------
 
     def _claim(self, send_id: int) -> bool:
-        """Lock and re-check everything; move ``queued`` to ``sending``."""
+        """Lock and re-check everything; move ``queued`` to ``sending``.
+
+        The same transaction records the sends accepted before this one.
+        """
         with self.sessions.begin() as session:
+            self._settle_accepted(session)
             locking = session.get_bind().dialect.name == "postgresql"
             query = select(NurtureSend).where(NurtureSend.id == send_id)
             send = session.scalar(query.with_for_update() if locking else query)
@@ -324,34 +332,63 @@ class Sender:
 
     def _settle(self, send_id: int, state: SendState, code: int | None) -> None:
         with self.sessions.begin() as session:
-            send = session.get(NurtureSend, send_id)
-            if send is None:
-                return
-            send.state, send.due_at, send.last_code = state, None, code
-            now = utcnow()
-            if state in (SendState.SENT, SendState.UNCONFIRMED):
-                send.sent_at = now
-            enrollment = session.get(NurtureEnrollment, send.enrollment_id)
-            lead = session.get(Lead, send.lead_id)
-            if enrollment is None or lead is None:
-                return
-            if state == SendState.BOUNCED:
-                suppress_index(session, lead.email_index, "bounced")
-                stop_enrollments(session, lead.id, "bounced")
-                record_audit(
-                    session,
-                    actor="system",
-                    action="nurture.bounced",
-                    target_id=str(lead.id),
-                )
-                return
-            if state == SendState.FAILED:
-                enrollment.state = EnrollmentState.STOPPED
-                enrollment.stop_reason = "delivery_failed"
-                enrollment.next_due_at = None
-                return
-            sequence = self.sequences.get(enrollment.sequence)
-            advance_enrollment(enrollment, sequence, lead, now, self.settings)
+            self._settle_in(session, send_id, state, code, utcnow())
+
+    def flush(self) -> None:
+        """Record the sends accepted since the last claim (one transaction).
+
+        Accepted sends are recorded in the next claim's transaction, or
+        here; until then they stay ``sending``, which never sends again.
+        """
+        if not self._accepted:
+            return
+        with self.sessions.begin() as session:
+            self._settle_accepted(session)
+
+    def _settle_accepted(self, session: Session) -> None:
+        for send_id, accepted_at in self._accepted:
+            self._settle_in(session, send_id, SendState.SENT, 250, accepted_at)
+        self._accepted = []
+
+    def _settle_in(
+        self,
+        session: Session,
+        send_id: int,
+        state: SendState,
+        code: int | None,
+        now: dt.datetime,
+    ) -> None:
+        send = session.get(NurtureSend, send_id)
+        if send is None:
+            return
+        if state in (SendState.SENT, SendState.UNCONFIRMED) and (
+            send.state != SendState.SENDING
+        ):
+            return
+        send.state, send.due_at, send.last_code = state, None, code
+        if state in (SendState.SENT, SendState.UNCONFIRMED):
+            send.sent_at = now
+        enrollment = session.get(NurtureEnrollment, send.enrollment_id)
+        lead = session.get(Lead, send.lead_id)
+        if enrollment is None or lead is None:
+            return
+        if state == SendState.BOUNCED:
+            suppress_index(session, lead.email_index, "bounced")
+            stop_enrollments(session, lead.id, "bounced")
+            record_audit(
+                session,
+                actor="system",
+                action="nurture.bounced",
+                target_id=str(lead.id),
+            )
+            return
+        if state == SendState.FAILED:
+            enrollment.state = EnrollmentState.STOPPED
+            enrollment.stop_reason = "delivery_failed"
+            enrollment.next_due_at = None
+            return
+        sequence = self.sequences.get(enrollment.sequence)
+        advance_enrollment(enrollment, sequence, lead, now, self.settings)
 
     def _retry_later(self, send_id: int, code: int, claimed: bool) -> Outcome:
         with self.sessions.begin() as session:
@@ -437,5 +474,5 @@ class Sender:
             return self._retry_later(send_id, exc.code, claimed)
         if not accepted:
             return Outcome.CANCELLED
-        self._settle(send_id, SendState.SENT, 250)
+        self._accepted.append((send_id, utcnow()))
         return Outcome.SENT

@@ -43,8 +43,11 @@ def _close_relay(**_: Any) -> None:
 def send_batch(send_ids: list[int]) -> None:
     """Send each listed send record that is still queued."""
     sender = worker_sender()
-    for send_id in send_ids:
-        sender.send(int(send_id))
+    try:
+        for send_id in send_ids:
+            sender.send(int(send_id))
+    finally:
+        sender.flush()
 
 
 def publish_sends(send_ids: list[int]) -> None:

@@ -7,6 +7,7 @@ to the same broker) so each test decides when steps are claimed.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import os
@@ -188,18 +189,20 @@ class NurtureStack:
     def stop_workers(self) -> None:
         for worker in self.workers:
             if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
+                worker.terminate()
         for worker in self.workers:
-            try:
-                worker.wait(20)
-            except subprocess.TimeoutExpired:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.wait(15)
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait(10)
+            worker.wait(10)
         self.workers = []
 
     def close(self) -> None:
-        self.stop_workers()
-        self.stop_sink()
+        try:
+            self.stop_workers()
+        finally:
+            self.stop_sink()
         if self.broker == "redis":
             redis.Redis.from_url(REDIS_URL).flushdb()
 
