@@ -36,8 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / ".secrets.baseline"
 BANDIT_TARGETS = ("leads", "actions", "nurture", "console", "bot")
 BANDIT_EXCLUDES = ("bot/tests", "bot/models", "bot/.rasa")
-# Rules ruff's flake8-bandit set enforces line by line with a written reason
-# (``# noqa: S704 - why``); bandit skips them so one justification suffices.
+# Rules that ruff's flake8-bandit set (S704) already enforces line by line,
+# each exception carrying a written reason; bandit skips them so that one
+# justification suffices.
 BANDIT_SKIPS = ("B704",)
 SYNTHETIC_SECRET_DIRS = ("tests/", "bench/")
 GENERIC_DETECTORS = frozenset(
