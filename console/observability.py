@@ -49,6 +49,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from console.access import public
 from leads.database import engine_for
 from leads.errors import LeadguardError
+from leads.logconfig import configure_logging
 from leads.logfilters import request_id
 from leads.metrics import (
     multiprocess_registry,
@@ -205,6 +206,9 @@ class RequestIdMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # The console's only start-up hook of ours: give the process the
+        # project's log format and filters (idempotent; see leads.logconfig).
+        configure_logging()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Wrap one ASGI call; other scope types pass through untouched."""

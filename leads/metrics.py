@@ -45,6 +45,16 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 METRICS_ROOT_ENV = "LEADGUARD_METRICS_ROOT"
 OTHER = "other"
 
+
+def _prepare_multiprocess_dir() -> None:
+    """Create the multiprocess directory before the first metric needs it."""
+    configured = os.environ.get(MULTIPROC_ENV)
+    if configured:
+        Path(configured).mkdir(parents=True, exist_ok=True)
+
+
+_prepare_multiprocess_dir()
+
 CHAT_OUTCOMES = frozenset({"ok", "error", "rejected", "rate_limited"})
 EMAIL_OUTCOMES = frozenset({"sent", "failed", "suppressed"})
 TIERS = frozenset(tier.value for tier in Tier)
