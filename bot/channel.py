@@ -46,9 +46,13 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import action_validation
 from bot.redaction import describe, redact
 
 log = logging.getLogger(__name__)
+
+# Loaded by the Rasa server at start-up: compile the action answer schema once.
+action_validation.install()
 
 METADATA_KEY = "leadguard"
 MAX_MESSAGE_CHARS = 2_000

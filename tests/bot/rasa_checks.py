@@ -224,6 +224,28 @@ async def fallback_store_is_detected(work: Path) -> str:
     return "ok"
 
 
+@check
+async def action_answers_are_still_validated(work: Path) -> str:
+    """The compiled schema check accepts good answers and rejects bad ones."""
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    from bot import action_validation
+
+    assert action_validation.install(), "not installed"
+    action = RemoteAction("action_x", None)
+    good = {"events": [{"event": "slot", "name": "a", "value": 1}], "responses": []}
+    assert action._validate_action_result(good) is True
+    for bad in ({"events": [{"event": "no_such_event"}]}, {"responses": "text"}):
+        try:
+            action._validate_action_result(bad)
+        except ValidationError as exc:
+            assert "Failed to validate Action server response" in exc.message
+        else:
+            raise AssertionError(f"accepted {bad}")
+    return "ok"
+
+
 async def main(work: Path) -> int:
     """Run every check; print one JSON line per check."""
     failures = 0

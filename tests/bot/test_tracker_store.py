@@ -26,6 +26,7 @@ CHECKS = (
     "refuses_to_run_without_a_key_ring",
     "endpoint_config_loads_the_encrypted_store",
     "fallback_store_is_detected",
+    "action_answers_are_still_validated",
 )
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow]
