@@ -23,7 +23,7 @@ if [ -d /run/secrets ]; then
 fi
 
 if [ -n "${LEADGUARD_METRICS_ROOT:-}" ]; then
-  PROMETHEUS_MULTIPROC_DIR="$LEADGUARD_METRICS_ROOT/$(hostname)"
+  PROMETHEUS_MULTIPROC_DIR="$LEADGUARD_METRICS_ROOT/${HOSTNAME:-$(cat /proc/sys/kernel/hostname)}"
   rm -rf "$PROMETHEUS_MULTIPROC_DIR"
   mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
   export PROMETHEUS_MULTIPROC_DIR
