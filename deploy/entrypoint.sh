@@ -10,8 +10,9 @@
 #    across containers); the console's /metrics sums all of them.
 set -eu
 
-if [ -d /run/secrets ]; then
-  for file in /run/secrets/leadguard_*; do
+SECRETS_DIR="${LEADGUARD_SECRETS_DIR:-/run/secrets}"
+if [ -d "$SECRETS_DIR" ]; then
+  for file in "$SECRETS_DIR"/leadguard_*; do
     [ -f "$file" ] || continue
     name=$(basename "$file" | tr '[:lower:]' '[:upper:]')
     case "$name" in
