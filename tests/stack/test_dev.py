@@ -152,3 +152,19 @@ def test_banner_of_this_checkout_lists_demo_site_and_console(
 ) -> None:
     labels = dict(addresses(settings))
     assert "demo site" in labels and "console" in labels and "metrics" in labels
+
+
+def test_every_procfile_process_is_health_checked(settings: Settings) -> None:
+    root = Path(__file__).resolve().parents[2]
+    lines = [
+        line
+        for line in (root / "Procfile").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    processes = {line.split(":", 1)[0] for line in lines}
+    checked = {check.name for check in service_checks(settings)}
+    assert processes - {"health"} == checked
+    commands = dict(line.split(":", 1) for line in lines)
+    assert "--include leads.heartbeat" in commands["worker"]
+    assert "--scheduler leads.heartbeat:HeartbeatScheduler" in commands["beat"]
+    assert "--no-access-log" in commands["console"]
