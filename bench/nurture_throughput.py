@@ -80,7 +80,7 @@ def nurture_run(stack: NurtureStack, emails: int, vault: Vault) -> float:
         lambda: stack.count() >= goal,
         3600,
         "every email",
-        step=0.05,
+        step=0.5,
     )
     return emails / (time.perf_counter() - started)
 

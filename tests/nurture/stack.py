@@ -229,7 +229,8 @@ class NurtureStack:
     def count(self) -> int:
         if not self.mail_dir.exists():
             return 0
-        return sum(1 for _ in self.mail_dir.glob("*.eml"))
+        with os.scandir(self.mail_dir) as entries:
+            return sum(1 for e in entries if e.name.endswith(".eml"))
 
     def messages(self) -> list[EmailMessage]:
         if not self.mail_dir.exists():
