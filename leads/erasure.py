@@ -271,7 +271,6 @@ def _close_job(vault: Vault, lead_id: uuid.UUID, outcome: ErasureOutcome) -> Non
             .where(PrivacyRequest.status != "completed")
             .values(status="completed", completed_at=utcnow())
         )
-    _checkpoint_sqlite(vault)
 
 
 def _verify(
