@@ -137,7 +137,8 @@ def test_workers_prove_life_with_their_own_heartbeat(config: dict[str, Any]) -> 
         # tmpfs of the container itself, so no replica vouches for another
         heartbeats = service["environment"]["LEADGUARD_HEARTBEAT_DIR"]
         assert heartbeats == "/tmp/heartbeats"  # noqa: S108 - a tmpfs
-    assert "--include=leads.heartbeat" in config["services"]["worker"]["command"]
+    worker = config["services"]["worker"]["command"]
+    assert "--include=leads.heartbeat,leads.task_context" in worker
     beat = config["services"]["beat"]["command"]
     assert "--scheduler=leads.heartbeat:HeartbeatScheduler" in beat
 
