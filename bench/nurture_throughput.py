@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import secrets
 import smtplib
 import sys
 import tempfile
@@ -20,12 +21,17 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
 ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 sys.path.insert(0, str(ROOT))
 
 from leads.keyring import new_keyring_document, write_keyring_file  # noqa: E402
 from leads.migrate import upgrade  # noqa: E402
 from leads.vault import Vault  # noqa: E402
+from nurture.scheduler import enroll_from_outbox  # noqa: E402
+from nurture.sequences import load_sequences  # noqa: E402
 from tests.nurture.bulk import add_leads  # noqa: E402
 from tests.nurture.stack import NurtureStack, wait_for  # noqa: E402
 
@@ -73,6 +79,11 @@ def plain_loop(stack: NurtureStack, emails: int, concurrency: int) -> float:
 
 
 def nurture_run(stack: NurtureStack, emails: int, vault: Vault) -> float:
+    """Time claim, dispatch and delivery; enrollment (at capture) is excluded."""
+    with vault.sessions.begin() as session:
+        enroll_from_outbox(
+            session, load_sequences(stack.sequences_dir), stack.settings, emails
+        )
     goal = stack.count() + emails
     started = time.perf_counter()
     stack.tick(vault)
@@ -90,6 +101,7 @@ def main() -> None:
     parser.add_argument("--emails", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--broker", choices=["redis", "sqla"], default="redis")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
 
     base = Path(tempfile.mkdtemp(prefix="lg-bench-"))
@@ -99,11 +111,17 @@ def main() -> None:
     var_dir = base / "var"
     var_dir.mkdir()
     write_keyring_file(var_dir / "keyring.json", new_keyring_document())
+    extra = {"LEADGUARD_NURTURE_BATCH_SIZE": "2000"}
+    pg_name = None
+    if args.database == "postgres":
+        pg_name = f"lg_nurture_tp_{secrets.token_hex(4)}"
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{pg_name}"'))
+        admin.dispose()
+        extra["LEADGUARD_DATABASE_URL"] = PG_ADMIN.rsplit("/", 1)[0] + f"/{pg_name}"
     stack = NurtureStack(
-        var_dir=var_dir,
-        broker=args.broker,
-        sequences_dir=sequences,
-        extra={"LEADGUARD_NURTURE_BATCH_SIZE": "2000"},
+        var_dir=var_dir, broker=args.broker, sequences_dir=sequences, extra=extra
     )
     upgrade(stack.settings.database_url)
     vault = Vault.from_settings(stack.settings)
@@ -115,11 +133,22 @@ def main() -> None:
         nurture = nurture_run(stack, args.emails, vault)
     finally:
         stack.close()
+        if pg_name is not None:
+            from leads.database import engine_for
+
+            engine_for(stack.settings.database_url).dispose()
+            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(
+                    text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+                )
+            admin.dispose()
     print(
         json.dumps(
             {
                 "benchmark": "nurture_throughput",
                 "broker": args.broker,
+                "database": args.database,
                 "emails": args.emails,
                 "concurrency": args.concurrency,
                 "plain_smtplib_per_second": round(plain, 1),

@@ -40,14 +40,14 @@ class SendThrottle:
     def acquire(self, domain: str) -> float:
         """Take one slot for ``domain``; return 0, or seconds to wait first.
 
-        When the answer is not 0 no slot was taken.
+        One counter increment per limit (two round trips on Redis). When
+        the domain is full, the global slot just taken is not given back:
+        the limits err on the side of sending less.
         """
         key = hashlib.sha256(domain.lower().encode()).hexdigest()[:16]
         limits = ((self._global, ("global",)), (self._per_domain, ("domain", key)))
         for item, identifiers in limits:
-            if not self._limiter.test(item, NAMESPACE, *identifiers):
+            if not self._limiter.hit(item, NAMESPACE, *identifiers):
                 stats = self._limiter.get_window_stats(item, NAMESPACE, *identifiers)
                 return max(0.01, stats.reset_time - time.time())
-        for item, identifiers in limits:
-            self._limiter.hit(item, NAMESPACE, *identifiers)
         return 0.0

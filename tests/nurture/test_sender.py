@@ -295,3 +295,19 @@ def test_erasing_a_lead_removes_its_enrollments_and_sends(env: Env) -> None:
     with env.vault.sessions() as session:
         assert session.scalar(select(NurtureEnrollment.id)) is None
         assert session.scalar(select(NurtureSend.id)) is None
+
+
+def test_throttle_limits_globally_and_per_domain() -> None:
+    from nurture.throttle import SendThrottle
+
+    throttle = SendThrottle(
+        load_settings(
+            nurture_rate_global="5/minute", nurture_rate_per_domain="2/minute"
+        )
+    )
+    assert throttle.acquire("a.example") == 0
+    assert throttle.acquire("A.example") == 0
+    assert throttle.acquire("a.example") > 0
+    assert throttle.acquire("b.example") == 0
+    assert throttle.acquire("c.example") == 0
+    assert throttle.acquire("d.example") > 0
