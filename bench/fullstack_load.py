@@ -585,6 +585,12 @@ def run(cleanup: list[Any]) -> int:
             leads_total = connection.execute(
                 text("SELECT count(*) FROM leads")
             ).scalar_one()
+            peak = connection.execute(
+                text(
+                    "SELECT count(*) FROM nurture_sends WHERE sent_at IS NOT NULL "
+                    "GROUP BY date_trunc('second', sent_at) ORDER BY 1 DESC LIMIT 1"
+                )
+            ).scalar()
         engine.dispose()
         metrics_text = ""
         try:
@@ -625,6 +631,10 @@ def run(cleanup: list[Any]) -> int:
             "emails_failed": failed,
             "emails_sent_during_chat": mail_during_chat,
             "emails_per_second": round(sent / send_span, 1) if send_span else None,
+            "emails_per_second_during_chat": round(mail_during_chat / chat_seconds, 1)
+            if chat_seconds
+            else None,
+            "emails_peak_per_second": peak,
             "email_send_span_seconds": round(send_span, 1),
             "metrics_scrape_ok": "leadguard_chat_turns_total" in metrics_text,
             "died_during_run": died,
