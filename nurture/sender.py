@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from leads.audit import record_audit
 from leads.consent import may_use
+from leads.errors import ConfigurationError
 from leads.keyring import KeyRing
 from leads.metrics import record_email
 from leads.models import Lead, LeadStatus, Purpose, utcnow
@@ -146,6 +147,12 @@ class Sender:
         vault: Vault,
         sequences: SequenceSet,
     ) -> None:
+        if settings.environment == "production" and not (
+            settings.public_base_url.startswith("https://")
+        ):
+            raise ConfigurationError(
+                "LEADGUARD_PUBLIC_BASE_URL: unsubscribe links need https in production"
+            )
         self.settings = settings
         self.vault = vault
         self.sessions: sessionmaker[Session] = vault.sessions
