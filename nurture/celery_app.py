@@ -73,10 +73,12 @@ def _check_start_up(settings: Settings) -> None:
     The message is the one line of the error (``<file>:<line>: <reason>``).
     """
     from nurture.relay import check_relay_settings
+    from nurture.sender import check_link_settings
     from nurture.sequences import default_sequences
 
     try:
         check_relay_settings(settings)
+        check_link_settings(settings)
         default_sequences()
     except LeadguardError as exc:
         raise SystemExit(f"error: {exc}") from exc

@@ -70,7 +70,7 @@ from nurture.throttle import SendThrottle
 from nurture.tokens import unsubscribe_token
 from nurture.web import unsubscribe_url
 
-__all__ = ["Outcome", "Sender", "retry_delay"]
+__all__ = ["Outcome", "Sender", "check_link_settings", "retry_delay"]
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,20 @@ class _Prepared:
     email: OutgoingEmail
     raw: bytes
     domain: str
+
+
+def check_link_settings(settings: Settings) -> None:
+    """Refuse plain-http unsubscribe links in production.
+
+    Raises:
+        ConfigurationError: production with a non-https public base URL.
+    """
+    if settings.environment == "production" and not (
+        settings.public_base_url.startswith("https://")
+    ):
+        raise ConfigurationError(
+            "LEADGUARD_PUBLIC_BASE_URL: unsubscribe links need https in production"
+        )
 
 
 def retry_delay(attempts: int, settings: Settings) -> float:
@@ -147,12 +161,7 @@ class Sender:
         vault: Vault,
         sequences: SequenceSet,
     ) -> None:
-        if settings.environment == "production" and not (
-            settings.public_base_url.startswith("https://")
-        ):
-            raise ConfigurationError(
-                "LEADGUARD_PUBLIC_BASE_URL: unsubscribe links need https in production"
-            )
+        check_link_settings(settings)
         self.settings = settings
         self.vault = vault
         self.sessions: sessionmaker[Session] = vault.sessions
