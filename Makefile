@@ -3,7 +3,11 @@
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
-PY310 ?= $(shell command -v python3.10 2>/dev/null || echo $(HOME)/.pyenv/versions/3.10.13/bin/python)
+# Rasa 3.6 needs Python 3.10: the first interpreter that really is 3.10 (a
+# pyenv shim named python3.10 may exist without the version behind it).
+PY310 ?= $(shell for p in $(HOME)/.pyenv/versions/3.10.*/bin/python python3.10; do \
+	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null \
+	&& echo $$p && break; done)
 VENV := .venv
 RASA_VENV := .venv-rasa
 BIN := $(VENV)/bin
@@ -21,6 +25,7 @@ $(VENV)/.installed: pyproject.toml
 
 rasa-env: $(RASA_VENV)/.installed
 $(RASA_VENV)/.installed: bot/requirements.txt
+	@test -n "$(PY310)" || { echo "error: Python 3.10 not found (Rasa 3.6 needs it); set PY310=/path/to/python3.10"; exit 2; }
 	$(PY310) -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip==25.3
 	$(RASA_VENV)/bin/pip install -q --disable-pip-version-check -r bot/requirements.txt
