@@ -614,13 +614,17 @@ class Vault:
             removed[store] = step(session, lead_id)
         if lead is not None:
             self.suppress(session, lead.email_index, "erased")
+        # Two statements, not one OR: each uses its own index.
         removed["consent_records"] = _count(
-            session,
-            delete(ConsentRecord).where(
-                (ConsentRecord.subject_id == lead_id)
-                | ConsentRecord.chat_session_id.in_(chat_ids or [""])
-            ),
+            session, delete(ConsentRecord).where(ConsentRecord.subject_id == lead_id)
         )
+        if chat_ids:
+            removed["consent_records"] += _count(
+                session,
+                delete(ConsentRecord).where(
+                    ConsentRecord.chat_session_id.in_(chat_ids)
+                ),
+            )
         removed["privacy_requests_unlinked"] = _count(
             session,
             update(PrivacyRequest)
