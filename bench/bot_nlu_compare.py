@@ -67,8 +67,14 @@ def evaluate(model: Path) -> dict[str, Any]:
             check=True,
         )
         intents = json.loads((Path(out) / "intent_report.json").read_text())
-        entities = json.loads((Path(out) / "DIETClassifier_report.json").read_text())
+        extractor = next(
+            name
+            for name in ("CRFEntityExtractor", "DIETClassifier")
+            if (Path(out) / f"{name}_report.json").exists()
+        )
+        entities = json.loads((Path(out) / f"{extractor}_report.json").read_text())
     return {
+        "entity_extractor": extractor,
         "intent_accuracy": round(intents["accuracy"], 3),
         "intent_f1_weighted": round(intents["weighted avg"]["f1-score"], 3),
         "intent_f1_macro": round(intents["macro avg"]["f1-score"], 3),

@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"model up to date ({args.name}, {digest})", file=sys.stderr)
     else:
         print(f"training the {args.name} model ({digest})...", file=sys.stderr)
+        if SERVED_MODEL.is_symlink() and not SERVED_MODEL.exists():
+            SERVED_MODEL.unlink()  # rasa train trips over a dangling link
         seconds = train(config, out_dir, digest)
         print(f"trained in {seconds:.1f} s", file=sys.stderr)
         (out_dir / f"{digest}.train-seconds").write_text(f"{seconds:.1f}\n")
