@@ -44,6 +44,9 @@ setup: venv
 # Every process of the stack records metrics into one directory (see
 # leads/metrics.py); first-start empties it.
 run: export PROMETHEUS_MULTIPROC_DIR := $(LEADGUARD_VAR_DIR)/metrics
+# make run is the development stack: nurture delays are compressed (a day
+# lasts a minute, no send window) so a whole sequence arrives in minutes.
+run: export LEADGUARD_NURTURE_DEMO ?= true
 run: setup model
 	$(BIN)/leadguard dev banner
 	$(BIN)/honcho --procfile Procfile start
