@@ -26,6 +26,7 @@ Depends only on Rasa, ``cryptography`` and the standard library.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Iterable
@@ -34,6 +35,7 @@ from typing import Any
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import (
     DialogueStateTracker,
     get_trackers_for_conversation_sessions,
@@ -43,6 +45,32 @@ from bot.transcript_keys import load_keys_from_env
 from bot.transcript_repository import TranscriptRepository, retention_days_from_env
 
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _event_class(type_name: str) -> type[Event] | None:
+    """Rasa's event class for a type name, looked up once per name."""
+    return Event.resolve_by_type(type_name)
+
+
+def deserialise_events(serialised: list[dict[str, Any]]) -> list[Event]:
+    """Rebuild Rasa events from their dictionaries.
+
+    The same result as ``rasa.shared.core.events.deserialise_events``, which
+    walks every subclass of ``Event`` for every event (measured: most of the
+    time of loading a long conversation).
+
+    Raises:
+        ValueError: an event type Rasa does not know.
+    """
+    events = []
+    for data in serialised:
+        type_name = data.get("event")
+        event_class = _event_class(type_name) if type_name else None
+        event = event_class._from_parameters(data) if event_class else None
+        if event is not None:
+            events.append(event)
+    return events
 
 
 class EncryptedSQLTrackerStore(TrackerStore):
@@ -137,8 +165,8 @@ class EncryptedSQLTrackerStore(TrackerStore):
             raise
         if not document or not document.get("events"):
             return None
-        return DialogueStateTracker.from_dict(
-            sender_id, document["events"], self.domain.slots
+        return DialogueStateTracker.from_events(
+            sender_id, deserialise_events(document["events"]), self.domain.slots
         )
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:

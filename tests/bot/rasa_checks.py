@@ -89,6 +89,14 @@ async def round_trip(work: Path) -> str:
     text = loaded.latest_message.text or ""
     assert CARD not in text and "[card number removed]" in text, "card kept"
     assert await store.retrieve("session-b") is None, "unknown sender found"
+
+    from rasa.shared.core.events import deserialise_events as rasa_deserialise
+
+    from bot.tracker_store import deserialise_events
+
+    dicts = [event.as_dict() for event in conversation("x").events]
+    ours = [event.as_dict() for event in deserialise_events(dicts)]
+    assert ours == [event.as_dict() for event in rasa_deserialise(dicts)]
     return "ok"
 
 
