@@ -32,7 +32,7 @@ from nurture.sequences import load_sequences
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
-REDIS_DB = 11
+REDIS_DB = int(os.environ.get("LEADGUARD_TEST_REDIS_DB", "11"))
 REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 
 
