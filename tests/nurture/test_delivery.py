@@ -5,7 +5,9 @@ Each test runs on the real Redis and on the embedded SQLAlchemy transport.
 
 from __future__ import annotations
 
+import base64
 import json
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -109,6 +111,19 @@ def single_stack(tmp_path: Path, broker: str) -> Iterator[NurtureStack]:
     stack.close()
 
 
+def _decoded(envelopes: list[bytes | str]) -> tuple[bytes, list[object]]:
+    """Raw broker messages plus their base64 bodies, decoded."""
+    held, bodies = b"", []
+    for envelope in envelopes:
+        raw = envelope.encode() if isinstance(envelope, str) else envelope
+        message = json.loads(raw)
+        body = base64.b64decode(message["body"])
+        args = json.loads(body)[0]
+        bodies.append(args)
+        held += raw + body
+    return held, bodies
+
+
 def _send_states(vault: Vault) -> dict[str, int]:
     with vault.sessions() as session:
         rows = session.execute(
@@ -192,13 +207,23 @@ def test_unsubscribe_after_task_queued_sends_nothing_and_broker_holds_ids_only(
     assert report.dispatched == 1
     if broker == "redis":
         client = redis.Redis.from_url(REDIS_URL)
-        held = b"".join(
-            json.dumps(client.lrange(key, 0, -1), default=repr).encode()
+        envelopes = [
+            item
             for key in client.keys("*")
             if client.type(key) == b"list"
-        )
-        assert b"nurture.send" in held
-        assert hits_in_bytes(held, [name, address, marker, "Acme"]) == []
+            for item in client.lrange(key, 0, -1)
+        ]
+    else:
+        broker_db = sqlite3.connect(stack.var_dir / "broker.db")
+        try:
+            rows = broker_db.execute("SELECT payload FROM kombu_message").fetchall()
+        finally:
+            broker_db.close()
+        envelopes = [row[0] for row in rows]
+    held, bodies = _decoded(envelopes)
+    assert b"nurture.send" in held
+    assert bodies == [[[1]]]
+    assert hits_in_bytes(held, [name, address, marker, "Acme"]) == []
 
     with vault.sessions.begin() as session:
         assert unsubscribe_lead(session, lead_id)
