@@ -249,10 +249,28 @@ async def converse(
 class Stack:
     """The Procfile's processes, started with one environment."""
 
-    def __init__(self, environment: dict[str, str], logs: Path) -> None:
+    def __init__(
+        self, environment: dict[str, str], logs: Path, ports: dict[str, int]
+    ) -> None:
         self.environment = environment
         self.logs = logs
+        self.ports = ports
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def command_for(self, name: str, command: str) -> str:
+        """The Procfile command with this run's ports (so it can run beside
+        a development stack on the default ones). Nothing else changes."""
+        if name == "rasa":
+            endpoints = self.logs.parent / "rasa-endpoints.yml"
+            original = (ROOT / "bot" / "endpoints.yml").read_text()
+            endpoints.write_text(
+                original.replace("127.0.0.1:5055", f"127.0.0.1:{self.ports['actions']}")
+            )
+            command = command.replace("-p 5005", f"-p {self.ports['rasa']}")
+            command = command.replace(
+                "--endpoints endpoints.yml", f"--endpoints {endpoints}"
+            )
+        return command
 
     def start(self) -> None:
         """Start every process of the Procfile except the health watcher."""
@@ -264,8 +282,9 @@ class Stack:
             if name.strip() in SKIP_PROCESSES:
                 continue
             log = (self.logs / f"{name.strip()}.log").open("wb")
+            shell_command = self.command_for(name.strip(), command.strip())
             self.processes[name.strip()] = subprocess.Popen(
-                ["/bin/sh", "-c", command.strip()],
+                ["/bin/sh", "-c", shell_command],
                 cwd=ROOT,
                 env=self.environment,
                 stdout=log,
@@ -305,10 +324,6 @@ class Stack:
     def dead(self) -> list[str]:
         """Names of processes that exited."""
         return [name for name, p in self.processes.items() if p.poll() is not None]
-
-
-# Rasa, the action server and the SMTP sink listen on the Procfile's ports.
-FIXED_PORTS = (5005, 5055, 8025)
 
 
 def port_in_use(port: int) -> bool:
@@ -422,7 +437,9 @@ def run(cleanup: list[Any]) -> int:
     parser.add_argument("--think-min", type=float, default=2.0, help="seconds")
     parser.add_argument("--think-max", type=float, default=6.0, help="seconds")
     parser.add_argument("--ramp", type=float, default=15.0, help="arrivals spread")
-    parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument(
+        "--port", type=int, default=8100, help="console; Rasa, actions, mail +1..3"
+    )
     parser.add_argument("--redis-db", type=int, default=12)
     parser.add_argument("--keep", action="store_true", help="keep var and database")
     parser.add_argument(
@@ -430,7 +447,13 @@ def run(cleanup: list[Any]) -> int:
     )
     arguments = parser.parse_args()
 
-    busy = [port for port in (*FIXED_PORTS, arguments.port) if port_in_use(port)]
+    ports = {
+        "console": arguments.port,
+        "rasa": arguments.port + 1,
+        "actions": arguments.port + 2,
+        "mail": arguments.port + 3,
+    }
+    busy = [port for port in ports.values() if port_in_use(port)]
     if busy:
         return finish(
             {"benchmark": "fullstack_load", "error": f"ports in use: {busy}"}, 1
@@ -454,7 +477,11 @@ def run(cleanup: list[Any]) -> int:
         "LEADGUARD_TRACKER_DB_URL": f"postgresql://postgres@127.0.0.1:5432/{database}",
         "LEADGUARD_BROKER_URL": f"redis://127.0.0.1:6379/{broker_db}",
         "LEADGUARD_CONSOLE_RATE_LIMIT_STORAGE": f"redis://127.0.0.1:6379/{limits_db}",
-        "LEADGUARD_CONSOLE_PORT": str(arguments.port),
+        "LEADGUARD_CONSOLE_PORT": str(ports["console"]),
+        "LEADGUARD_RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
+        "LEADGUARD_ACTION_SERVER_PORT": str(ports["actions"]),
+        "LEADGUARD_MAIL_SINK_PORT": str(ports["mail"]),
+        "LEADGUARD_SMTP_PORT": str(ports["mail"]),
         "LEADGUARD_PUBLIC_BASE_URL": base,
         "LEADGUARD_NURTURE_DEMO": "true",
         "LEADGUARD_NURTURE_DEMO_DAY_SECONDS": "5",
@@ -471,7 +498,7 @@ def run(cleanup: list[Any]) -> int:
         [leadguard, "db", "upgrade"], env=environment, check=True, capture_output=True
     )
 
-    stack = Stack(environment, var_dir / "logs")
+    stack = Stack(environment, var_dir / "logs", ports)
     result: dict[str, Any] = {
         "benchmark": "fullstack_load",
         "database": "postgresql",
