@@ -147,8 +147,10 @@ class LeadPersonal(Base):
 class SubjectKey(Base):
     """A subject's data key, wrapped by a key-encryption key.
 
-    Deleting this row is crypto-shredding: every value sealed under the data
-    key becomes unreadable, in backups too.
+    Deleting this row is crypto-shredding: every live copy of a value sealed
+    under the data key becomes unreadable. A backup taken before the deletion
+    still holds the wrapped key, readable until the KEK that wrapped it is
+    retired (see the README's "Backups and restore").
     """
 
     __tablename__ = "subject_keys"

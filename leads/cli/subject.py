@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import click
 
 from leads.cli.context import open_vault
 from leads.cli.privacy import write_private_file
-from leads.erasure import erase_subject_by_email
+from leads.erasure import (
+    ErasureOutcome,
+    erase_subject_by_email,
+    erase_subject_everywhere,
+)
 from leads.errors import LeadguardError, NotFoundError
 from leads.subject_access import export_subject_everywhere, render_subject_html
 
@@ -41,15 +46,29 @@ def export_command(email: str, html_file: Path | None) -> None:
 
 
 @subject.command("erase")
-@click.option("--email", required=True, help="The subject's email address.")
-def erase_command(email: str) -> None:
+@click.option("--email", help="The subject's email address.")
+@click.option(
+    "--lead-id",
+    type=click.UUID,
+    help="The subject's lead id (to replay erasures after a restore).",
+)
+def erase_command(email: str | None, lead_id: uuid.UUID | None) -> None:
     """Erase a subject everywhere; keep only a suppression entry.
 
-    Running it again completes an erasure that was interrupted.
+    Name the subject by --email or by --lead-id (the ids of the
+    ``subject.erased`` audit events, when replaying erasures on a restored
+    backup). Running it again completes an erasure that was interrupted.
     """
+    if (email is None) == (lead_id is None):
+        raise click.UsageError("give exactly one of --email and --lead-id")
     vault = open_vault()
-    outcome = erase_subject_by_email(vault, email, actor="cli", channel="cli")
+    outcome: ErasureOutcome | None
+    if lead_id is not None:
+        outcome = erase_subject_everywhere(vault, lead_id, actor="cli", channel="cli")
+    else:
+        outcome = erase_subject_by_email(vault, email or "", actor="cli", channel="cli")
     if outcome is None:
+        email = email or ""
         with vault.sessions() as session:
             suppressed = vault.is_suppressed(session, email)
         if not suppressed:

@@ -107,3 +107,16 @@ def test_rotation_rewraps_and_status_reports(var: Path) -> None:
     assert "version 1: 0 data keys" in status and "version 2: 5 data keys" in status
     exported = run(var, "subject", "export", "--email", "demo7-0@example.com")
     assert exported.returncode == 0
+
+
+def test_erase_by_lead_id_for_replaying_after_a_restore(var: Path) -> None:
+    run(var, "demo", "seed", "--leads", "2")
+    exported = run(var, "subject", "export", "--email", "demo7-1@example.com")
+    lead_id = json.loads(exported.stdout)["lead_id"]
+    erased = run(var, "subject", "erase", "--lead-id", lead_id)
+    assert erased.returncode == 0, erased.stderr
+    assert lead_id in erased.stdout
+    gone = run(var, "subject", "export", "--email", "demo7-1@example.com")
+    assert gone.returncode == 2
+    both = run(var, "subject", "erase", "--lead-id", lead_id, "--email", "a@b.my")
+    assert both.returncode == 2 and "exactly one" in both.stderr
