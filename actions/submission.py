@@ -9,6 +9,7 @@ them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Any
@@ -104,7 +105,9 @@ class ActionSubmitLead(Action):
             dispatcher.utter_message(text=texts.CONSENT_NONE)
             return clear_personal_slots()
         try:
-            lead_id = capture(tracker)
+            # The vault's transaction runs in a thread so the action server
+            # keeps answering other conversations meanwhile.
+            lead_id = await asyncio.to_thread(capture, tracker)
         except (LeadguardError, SQLAlchemyError) as exc:
             log.error("lead.submit_failed error=%s", type(exc).__name__)
             dispatcher.utter_message(text=texts.SUBMIT_FAILED)

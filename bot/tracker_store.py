@@ -26,6 +26,7 @@ Depends only on Rasa, ``cryptography`` and the standard library.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import threading
@@ -152,7 +153,11 @@ class EncryptedSQLTrackerStore(TrackerStore):
         """
         events = [event.as_dict() for event in tracker.events]
         try:
-            self.repository.save(tracker.sender_id, {"events": events})
+            # Database work runs in a thread: Rasa's event loop keeps serving
+            # other conversations meanwhile.
+            await asyncio.to_thread(
+                self.repository.save, tracker.sender_id, {"events": events}
+            )
         except Exception as exc:
             self._record_failure(tracker.sender_id, "save", exc)
             raise
@@ -176,7 +181,7 @@ class EncryptedSQLTrackerStore(TrackerStore):
             TranscriptStoreError, TranscriptDecryptionError: the row cannot
                 be read (also remembered for :meth:`take_failure`).
         """
-        tracker = self._load(sender_id)
+        tracker = await asyncio.to_thread(self._load, sender_id)
         if tracker is None:
             return None
         sessions = get_trackers_for_conversation_sessions(tracker)
@@ -186,11 +191,11 @@ class EncryptedSQLTrackerStore(TrackerStore):
         self, conversation_id: str
     ) -> DialogueStateTracker | None:
         """Return every session of a conversation, or ``None``."""
-        return self._load(conversation_id)
+        return await asyncio.to_thread(self._load, conversation_id)
 
     async def exists(self, conversation_id: str) -> bool:
         """Return whether a (non-expired) conversation is stored."""
-        return self._load(conversation_id) is not None
+        return await asyncio.to_thread(self._load, conversation_id) is not None
 
     async def keys(self) -> Iterable[str]:
         """Return nothing: only HMACs of session ids are stored.
@@ -202,7 +207,7 @@ class EncryptedSQLTrackerStore(TrackerStore):
 
     async def delete(self, sender_id: str) -> int:
         """Delete one conversation; return how many rows went (0 or 1)."""
-        return self.repository.delete([sender_id])
+        return await asyncio.to_thread(self.repository.delete, [sender_id])
 
     def purge_expired(self) -> int:
         """Delete every conversation past its retention; return how many."""
