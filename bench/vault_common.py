@@ -22,39 +22,26 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from leads.blind_index import INDEX_PURPOSE
 from leads.keyring import KeyRing, new_keyring_document, write_keyring_file
 from leads.migrate import upgrade
 from leads.settings import Settings, load_settings
+from tests.pg_databases import create_pg_database as create_database
+from tests.pg_databases import drop_pg_database as drop_database
 
-PG_ADMIN_URL = os.environ.get(
-    "LEADGUARD_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+__all__ = [
+    "bench_settings",
+    "create_database",
+    "drop_database",
+    "seed_leads",
+    "stderr_progress",
+    "summary_ms",
+    "synthetic_email",
+]
+
 FIELD_BYTES = {"name": 40, "email": 50, "phone": 40, "company": 45, "job_title": 45}
-
-
-def create_database(prefix: str = "lgbench") -> str:
-    """Create an empty PostgreSQL database and return its URL."""
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_database(url: str) -> None:
-    """Drop a database made by :func:`create_database`."""
-    from leads.database import engine_for
-
-    engine_for(url).dispose()
-    name = url.rsplit("/", 1)[1]
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def bench_settings(workdir: Path, database_url: str | None = None) -> Settings:

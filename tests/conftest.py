@@ -9,13 +9,11 @@ database on the machine's real server, migrated, dropped afterwards.
 from __future__ import annotations
 
 import os
-import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 # Keep every process started by tests away from the developer's var/.
 _SESSION_VAR = Path(tempfile.mkdtemp(prefix="leadguard-test-"))
@@ -28,11 +26,7 @@ from leads.keyring import new_keyring_document, write_keyring_file  # noqa: E402
 from leads.migrate import upgrade  # noqa: E402
 from leads.settings import Settings, load_settings  # noqa: E402
 from leads.vault import Vault  # noqa: E402
-
-PG_ADMIN_URL = os.environ.get(
-    "LEADGUARD_TEST_PG_ADMIN_URL",
-    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
-)
+from tests.pg_databases import create_pg_database, drop_pg_database  # noqa: E402
 
 
 def make_settings(var_dir: Path, database_url: str | None = None) -> Settings:
@@ -53,28 +47,6 @@ def settings(tmp_path: Path) -> Settings:
     made = make_settings(tmp_path / "var")
     upgrade(made.database_url)
     return made
-
-
-def create_pg_database(prefix: str = "lg") -> str:
-    """Create an empty PostgreSQL database and return its URL."""
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_pg_database(url: str) -> None:
-    """Drop a database made by :func:`create_pg_database`."""
-    from leads.database import engine_for
-
-    engine_for(url).dispose()
-    name = url.rsplit("/", 1)[1]
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture
