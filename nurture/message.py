@@ -109,7 +109,10 @@ def build_message(settings: Settings, email: OutgoingEmail) -> EmailMessage:
     if email.unsubscribe_url:
         targets = [f"<{email.unsubscribe_url}>"]
         if email.unsubscribe_mailto:
-            targets.append(f"<mailto:{quote(email.unsubscribe_mailto, safe='@')}>")
+            # Already a mailto URL body (address?subject=...): keep its
+            # delimiters and escapes, quote anything else.
+            mailto = quote(email.unsubscribe_mailto, safe="@?=&%")
+            targets.append(f"<mailto:{mailto}>")
         message["List-Unsubscribe"] = ", ".join(targets)
         message["List-Unsubscribe-Post"] = ONE_CLICK
     message.set_content(email.text.reveal(), cte="quoted-printable")
@@ -120,6 +123,14 @@ def build_message(settings: Settings, email: OutgoingEmail) -> EmailMessage:
     return message
 
 
+# Headers fold at RFC 5322's hard limit instead of 78 columns: a URL longer
+# than a line would otherwise be folded into RFC 2047 encoded words, which
+# mail clients do not decode in List-Unsubscribe. Bodies were already
+# encoded (quoted-printable, 76 columns) when their content was set.
+WIRE_HEADER_LINE_LENGTH = 998
+
+
 def message_bytes(message: EmailMessage) -> bytes:
     """Serialise a message with CRLF line endings, as SMTP wants it."""
-    return message.as_bytes(policy=message.policy)
+    wire = message.policy.clone(max_line_length=WIRE_HEADER_LINE_LENGTH)
+    return message.as_bytes(policy=wire)

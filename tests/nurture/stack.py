@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
 REDIS_DB = int(os.environ.get("LEADGUARD_TEST_REDIS_DB", "11"))
 REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
 
 def free_port() -> int:
@@ -70,6 +71,8 @@ class NurtureStack:
     def broker_url(self) -> str:
         if self.broker == "redis":
             return REDIS_URL
+        if self.broker == "amqp":
+            return AMQP_URL
         return f"sqla+sqlite:///{self.var_dir / 'broker.db'}"
 
     @property
@@ -205,6 +208,8 @@ class NurtureStack:
             self.stop_sink()
         if self.broker == "redis":
             redis.Redis.from_url(REDIS_URL).flushdb()
+        if self.broker == "amqp":
+            self.app.control.purge()
 
     # -- in-process parts -------------------------------------------------
 

@@ -88,6 +88,8 @@ def _make_stack(tmp_path: Path, broker: str, sequence: str) -> NurtureStack:
     stack = NurtureStack(var_dir=var_dir, broker=broker, sequences_dir=sequences)
     if broker == "redis":
         redis.Redis.from_url(REDIS_URL).flushdb()
+    if broker == "amqp":
+        stack.app.control.purge()
     upgrade(stack.settings.database_url)
     return stack
 
@@ -144,6 +146,7 @@ def _tick_until(
     raise AssertionError(f"timed out waiting for {what}: {_send_states(vault)}")
 
 
+@pytest.mark.parametrize("broker", ["redis", "sqla", "amqp"])
 def test_three_steps_in_order_with_headers(three_stack: NurtureStack) -> None:
     stack = three_stack
     vault = Vault.from_settings(stack.settings)

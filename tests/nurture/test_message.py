@@ -65,6 +65,22 @@ def test_unsubscribe_headers(settings: Settings) -> None:
     assert parsed["Message-ID"] == "<abc.lg@leadguard.example>"
 
 
+def test_unsubscribe_header_is_plain_on_the_wire(settings: Settings) -> None:
+    """Mail clients read List-Unsubscribe raw: no encoded words, a usable mailto."""
+    url = "https://leads.example.com/unsubscribe/" + "T" * 90
+    raw = message_bytes(build_message(settings, _email("Ana", "Hi", url)))
+    header_block = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    unfolded = header_block.replace("\r\n ", " ").replace("\r\n\t", " ")
+    line = next(h for h in unfolded.split("\r\n") if h.startswith("List-Unsubscribe:"))
+    assert "=?" not in line
+    assert line == (
+        f"List-Unsubscribe: <{url}>, "
+        "<mailto:unsubscribe@leadguard.example?subject=unsubscribe%20t>"
+    )
+    body_lines = raw.split(b"\r\n\r\n", 1)[1].split(b"\r\n")
+    assert max(len(body_line) for body_line in body_lines) <= 78
+
+
 def test_dkim_signature_covers_both_unsubscribe_headers(settings: Settings) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private = key.private_bytes(
