@@ -36,7 +36,8 @@ from bench.vault_common import (
 from console.access import Role
 from console.app import create_app
 from console.passwords import hash_password, verify_password
-from leads.models import Lead
+from leads.consent import ConsentAnswer
+from leads.models import Lead, Purpose
 from leads.vault import LeadInput, Vault
 from tests.console.conftest import csrf_from, make_staff, sign_in
 
@@ -71,6 +72,7 @@ def _capture(vault: Vault, count: int, owner: uuid.UUID) -> list[uuid.UUID]:
                 score=95,
                 tier="hot",
                 source="bench",
+                consents=[ConsentAnswer(Purpose.SALES_CONTACT, True, "1", "chat")],
             )
             ids.append(result.lead_id)
         session.execute(

@@ -27,8 +27,16 @@ from console.access import Role
 from console.models import ConsoleUser, LeadNote
 from console.sessions import Visitor
 from leads.audit import record_audit
+from leads.consent import may_use
 from leads.errors import InvalidInputError, NotFoundError
-from leads.models import CallbackRequest, Lead, LeadStatus, Tier, utcnow
+from leads.models import (
+    CallbackRequest,
+    Lead,
+    LeadStatus,
+    Purpose,
+    Tier,
+    utcnow,
+)
 from leads.personal import Personal
 from leads.vault import Vault
 
@@ -320,12 +328,17 @@ def reveal(
     Raises:
         NotFoundError: the lead is not visible.
         InvalidInputError: the reason is not one of :data:`REVEAL_REASONS`,
-            or the lead is not the visitor's.
+            the lead is not the visitor's, or the lead has no current
+            consent to sales contact.
     """
     if reason not in REVEAL_REASONS:
         raise InvalidInputError("reason", "choose why you need the details")
     lead = lead_for(session, visitor, lead_id)
     _require_work(visitor, lead)
+    if not may_use(session, lead.id, Purpose.SALES_CONTACT):
+        raise InvalidInputError(
+            "consent", "this lead has not agreed to be contacted by sales"
+        )
     fields = vault.read_personal(session, lead.id)
     record_audit(
         session,

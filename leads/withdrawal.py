@@ -59,6 +59,15 @@ def _withdraw_sales(
         .values(status="withdrawn")
         .execution_options(synchronize_session=False)
     )
+    # Without consent to be contacted the lead is no longer a sales lead:
+    # it leaves the sales queue (which lists qualified leads only) and the
+    # unqualified-lead retention period applies to it from now on.
+    session.execute(
+        update(Lead)
+        .where(Lead.id == lead_id)
+        .values(qualified_at=None)
+        .execution_options(synchronize_session=False)
+    )
     record_audit(
         session,
         actor=actor,

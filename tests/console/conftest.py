@@ -20,9 +20,10 @@ from console import passwords
 from console.access import Role
 from console.app import create_app
 from console.users import complete_setup_password, create_user, totp_secret
+from leads.consent import ConsentAnswer
 from leads.keyring import new_keyring_document, write_keyring_file
 from leads.migrate import upgrade
-from leads.models import Lead, LeadStatus
+from leads.models import Lead, LeadStatus, Purpose
 from leads.settings import Settings, load_settings
 from leads.vault import LeadInput, Vault
 
@@ -87,6 +88,10 @@ def make_lead(
             score=score,
             tier=tier,
             source="chat",
+            consents=[
+                ConsentAnswer(purpose, True, "1", "chat")
+                for purpose in (Purpose.SALES_CONTACT, Purpose.EMAIL_NURTURE)
+            ],
         )
         lead = session.get(Lead, result.lead_id)
         assert lead is not None

@@ -218,3 +218,32 @@ def test_a_note_moved_to_another_row_or_lead_does_not_open(
             console_vault.open_for_subject(
                 session, first, ("lead_notes", "body", note_id), sealed
             )
+
+
+def test_withdrawn_sales_consent_leaves_the_queue_and_blocks_reveal(
+    app: Starlette, console_vault: Vault, staff: dict
+) -> None:
+    from leads.models import Purpose
+    from leads.withdrawal import withdraw_consent
+
+    kept = make_lead(console_vault, "kept@cust.example")
+    gone = make_lead(
+        console_vault, "gone@cust.example", owner_id=staff[Role.MANAGER].user_id
+    )
+    with console_vault.sessions.begin() as session:
+        withdraw_consent(
+            session, gone, Purpose.SALES_CONTACT, channel="chat", actor="chat"
+        )
+    manager = _signed_in(app, staff[Role.MANAGER])
+    listing = manager.get("/console/queue").text
+    assert str(kept) in listing and str(gone) not in listing
+
+    page = f"/console/leads/{gone}"
+    response = post_form(manager, page, f"{page}/reveal", {"reason": "call_back"})
+    assert "gone@cust.example" not in response.text  # type: ignore[attr-defined]
+    assert "not agreed to be contacted" in response.text  # type: ignore[attr-defined]
+    with console_vault.sessions() as session:
+        revealed = session.scalars(
+            select(AuditEvent).where(AuditEvent.action.like("lead.revealed.%"))
+        ).all()
+    assert revealed == []
