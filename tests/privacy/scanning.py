@@ -7,16 +7,7 @@ from pathlib import Path
 
 import redis
 
-
-def hits_in_bytes(blob: bytes, markers: list[str]) -> list[str]:
-    """Markers found in raw bytes (UTF-8, UTF-16 and lower-case forms)."""
-    lowered = blob.lower()
-    found = []
-    for marker in markers:
-        forms = {marker.encode(), marker.lower().encode(), marker.encode("utf-16-le")}
-        if any(form in blob or form in lowered for form in forms):
-            found.append(marker)
-    return found
+from tests.leads.canaries import hits_in_bytes
 
 
 def hits_in_files(paths: list[Path], markers: list[str]) -> list[str]:
