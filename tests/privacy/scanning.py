@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import redis
 
-from tests.leads.canaries import hits_in_bytes
+from tests.leads.canaries import hits_in_bytes, pg_dump_bytes
+
+__all__ = [
+    "hits_in_bytes",
+    "hits_in_files",
+    "hits_in_folder",
+    "hits_in_redis",
+    "pg_dump_bytes",
+]
 
 
 def hits_in_files(paths: list[Path], markers: list[str]) -> list[str]:
@@ -39,13 +46,3 @@ def hits_in_redis(url: str, prefix: str, markers: list[str]) -> list[str]:
     finally:
         client.close()
     return found
-
-
-def pg_dump_bytes(url: str) -> bytes:
-    """A plain-text pg_dump of the database at a SQLAlchemy URL."""
-    libpq = url.replace("postgresql+psycopg://", "postgresql://")
-    return subprocess.run(
-        ["pg_dump", "--no-owner", "--data-only", libpq],
-        check=True,
-        capture_output=True,
-    ).stdout
