@@ -24,6 +24,7 @@ from console.sessions import (
     STAGE_ENROLL,
     STAGE_FULL,
     STAGE_PASSWORD,
+    Visitor,
     end_session,
     purge_expired_sessions,
     start_session,
@@ -135,12 +136,25 @@ def _password_step(
     return _redirect_with_session(context, f"/console/mfa{query}", token)
 
 
+def _visitor_at(request: Request, stage: str) -> Visitor | None:
+    """The visitor half-way through sign-in at ``stage``, or None."""
+    visitor = current_visitor(request)
+    if visitor is None or visitor.stage != stage:
+        return None
+    return visitor
+
+
+def _back_to_sign_in() -> Response:
+    """Send a visitor who is not at the expected step back to the start."""
+    return RedirectResponse("/console/login", status_code=303)
+
+
 @sign_in_step("second step of the sign-in")
 async def mfa_page(request: Request) -> Response:
     """Ask for the TOTP code (or a recovery code)."""
-    visitor = current_visitor(request)
-    if visitor is None or visitor.stage != STAGE_PASSWORD:
-        return RedirectResponse("/console/login", status_code=303)
+    visitor = _visitor_at(request, STAGE_PASSWORD)
+    if visitor is None:
+        return _back_to_sign_in()
     target = safe_next(request.query_params.get("next", ""))
     return render(request, "mfa.html", {"next": target})
 
@@ -155,13 +169,13 @@ async def mfa_submit(request: Request) -> Response:
 
 def _mfa_step(request: Request, code: str, target: str | None) -> Response:
     context = console_context(request)
-    visitor = current_visitor(request)
-    if visitor is None or visitor.stage != STAGE_PASSWORD:
-        return RedirectResponse("/console/login", status_code=303)
+    visitor = _visitor_at(request, STAGE_PASSWORD)
+    if visitor is None:
+        return _back_to_sign_in()
     with context.transaction() as session:
         user = session.get(ConsoleUser, visitor.user_id)
         if user is None:
-            return RedirectResponse("/console/login", status_code=303)
+            return _back_to_sign_in()
         attempt = context.checker.check_second_factor(
             session, user, code, client_address(request)
         )
@@ -259,13 +273,13 @@ async def enroll_page(request: Request) -> Response:
 
 def _enroll_form(request: Request, error: str | None) -> Response:
     context = console_context(request)
-    visitor = current_visitor(request)
-    if visitor is None or visitor.stage != STAGE_ENROLL:
-        return RedirectResponse("/console/login", status_code=303)
+    visitor = _visitor_at(request, STAGE_ENROLL)
+    if visitor is None:
+        return _back_to_sign_in()
     with context.transaction() as session:
         user = session.get(ConsoleUser, visitor.user_id)
         if user is None:
-            return RedirectResponse("/console/login", status_code=303)
+            return _back_to_sign_in()
         secret = totp_secret(context.keyring, user)
         uri = provisioning_uri(secret, user_email(context.keyring, user))
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
@@ -282,13 +296,13 @@ async def enroll_submit(request: Request) -> Response:
 
 def _enroll_step(request: Request, code: str) -> Response:
     context = console_context(request)
-    visitor = current_visitor(request)
-    if visitor is None or visitor.stage != STAGE_ENROLL:
-        return RedirectResponse("/console/login", status_code=303)
+    visitor = _visitor_at(request, STAGE_ENROLL)
+    if visitor is None:
+        return _back_to_sign_in()
     with context.transaction() as session:
         user = session.get(ConsoleUser, visitor.user_id)
         if user is None:
-            return RedirectResponse("/console/login", status_code=303)
+            return _back_to_sign_in()
         codes = confirm_totp_enrollment(session, context.keyring, user, code)
         if codes is None:
             wrong = "That code is not valid. Enter the current code from the app."
